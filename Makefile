@@ -1,0 +1,23 @@
+# Thin wrapper over scripts/make/*.sh. See docs/development.md.
+.PHONY: build run test test-short bench fuzz lint fmt vet clean
+
+build:
+	@scripts/make/build.sh
+
+run: build
+	@scripts/make/run.sh
+
+test:
+	@scripts/make/test.sh
+
+bench:
+	@scripts/make/bench.sh
+
+fuzz:
+	@scripts/make/fuzz.sh
+
+lint:
+	@scripts/make/lint.sh
+
+clean:
+	rm -rf bin .run

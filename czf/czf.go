@@ -1,0 +1,171 @@
+// Package czf parses Traffic Router coverage zone files (czmap.json) and deep
+// coverage zone files (dczmap.json), validates them whole, and answers
+// longest-prefix-match lookups for IPv4 and IPv6 client addresses without
+// allocating.
+//
+// A file is decoded in document order: zone indexes follow the order of the
+// zones in the file, and inside a zone the network6 entries are inserted
+// before the network entries, as Traffic Router does. At parse time the
+// nested prefixes of each address family are flattened into sorted,
+// non-overlapping intervals that each carry the most specific zone, so a
+// lookup is one binary search over a dense array.
+//
+// A Table is immutable once returned and safe for concurrent use.
+package czf
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// Zone is one coverage zone (a "location" of the file).
+type Zone struct {
+	// Name is the zone's key in the file. For a coverage zone it is normally
+	// a cache group name; Traffic Router falls back to the closest cache group
+	// (by Latitude/Longitude) when it is not.
+	Name string
+	// HasCoordinates reports whether the zone carried a "coordinates" object
+	// with both latitude and longitude. Without coordinates a coverage zone
+	// whose name is not a cache group cannot fall back to the closest cache
+	// group. For deep zones Traffic Router places the synthetic location
+	// "deep.<Name>" at (0,0) when coordinates are absent; callers wanting that
+	// behaviour use Latitude and Longitude as they are (both zero).
+	HasCoordinates bool
+	// Latitude and Longitude in degrees; zero when HasCoordinates is false.
+	Latitude, Longitude float64
+	// Caches lists the cache host names of a deep coverage zone in file
+	// order, without empty names and without repeats. It is nil for files
+	// read with Parse.
+	Caches []string
+}
+
+// Stats describes what a parse kept and what it ignored, for the loader to
+// log.
+type Stats struct {
+	// Zones is the number of zones (Table.Len).
+	Zones int
+	// Prefixes4 and Prefixes6 count the distinct networks in effect.
+	Prefixes4, Prefixes6 int
+	// Duplicates counts entries ignored because an entry with the same
+	// address bytes and prefix length was already in effect (first wins, as in
+	// Traffic Router).
+	Duplicates int
+	// Overrides counts entries naming the same network and length as the entry
+	// in effect but with different host bits ("10.0.0.1/24" after
+	// "10.0.0.0/24"): the later entry replaces the earlier one, which is what
+	// Traffic Router's lookup returns in that case.
+	Overrides int
+	// Intervals4 and Intervals6 are the sizes of the flattened lookup arrays.
+	Intervals4, Intervals6 int
+}
+
+// maxWarnings bounds Table.Warnings.
+const maxWarnings = 20
+
+// Table is a parsed coverage zone or deep coverage zone file. The zero value
+// and a nil *Table are empty tables: every lookup misses.
+type Table struct {
+	name  string
+	deep  bool
+	zones []Zone
+
+	// v4: interval i covers [starts4[i], starts4[i+1]) and maps to zones4[i]
+	// (-1: no zone). starts4[0] == 0 when the table has any IPv4 network.
+	starts4 []uint32
+	zones4  []int32
+	// v6: the same with 128-bit starts.
+	starts6 []u128
+	zones6  []int32
+
+	stats    Stats
+	warnings []string
+}
+
+// Lookup returns the index of the zone holding the longest prefix that
+// contains a, or (-1, false) when no network contains it. IPv4 addresses are
+// matched against IPv4 networks only and IPv6 addresses against IPv6
+// networks only; an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is looked up as
+// IPv4. Any zone of a is ignored. Lookup does not allocate.
+func (t *Table) Lookup(a netip.Addr) (zone int, ok bool) {
+	if t == nil {
+		return -1, false
+	}
+	a = a.Unmap()
+	var z int32
+	switch {
+	case a.Is4():
+		if len(t.starts4) == 0 {
+			return -1, false
+		}
+		b := a.As4()
+		z = t.zones4[search4(t.starts4, binary.BigEndian.Uint32(b[:]))]
+	case a.Is6():
+		if len(t.starts6) == 0 {
+			return -1, false
+		}
+		b := a.As16()
+		x := u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
+		z = t.zones6[search6(t.starts6, x)]
+	default:
+		return -1, false
+	}
+	if z < 0 {
+		return -1, false
+	}
+	return int(z), true
+}
+
+// search4 returns the index of the last start <= x; starts[0] is 0.
+func search4(starts []uint32, x uint32) int {
+	lo, hi := 0, len(starts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if starts[m] <= x {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo - 1
+}
+
+// search6 returns the index of the last start <= x; starts[0] is 0.
+func search6(starts []u128, x u128) int {
+	lo, hi := 0, len(starts)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		s := starts[m]
+		if s.hi < x.hi || (s.hi == x.hi && s.lo <= x.lo) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo - 1
+}
+
+// Zone returns zone i (0 <= i < Len), in document order. The Zone belongs to
+// the table and must not be modified.
+func (t *Table) Zone(i int) *Zone { return &t.zones[i] }
+
+// Len returns the number of zones.
+func (t *Table) Len() int {
+	if t == nil {
+		return 0
+	}
+	return len(t.zones)
+}
+
+// Name returns the file name given to Parse or ParseDeep.
+func (t *Table) Name() string { return t.name }
+
+// Deep reports whether the table was read with ParseDeep.
+func (t *Table) Deep() bool { return t.deep }
+
+// Stats returns counts of what the parse kept and ignored.
+func (t *Table) Stats() Stats { return t.stats }
+
+// Warnings describes the first (at most 20) ignored duplicates and
+// overrides, one "file: path: message" line each, for the loader to log.
+// Stats has the full counts. The slice belongs to the table.
+func (t *Table) Warnings() []string { return t.warnings }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 )
 
 const (
@@ -48,6 +49,7 @@ type parser struct {
 	root    string
 	deep    bool
 	dec     *json.Decoder
+	data    []byte
 	broken  bool // a JSON syntax error (or truncation) ended the walk
 	probs   []Problem
 	zones   []Zone
@@ -56,7 +58,7 @@ type parser struct {
 
 // collect decodes and validates a file without building the lookup arrays.
 func collect(name string, data []byte, deep bool) *parser {
-	p := &parser{root: rootCZ, deep: deep, dec: json.NewDecoder(bytes.NewReader(data))}
+	p := &parser{root: rootCZ, deep: deep, dec: json.NewDecoder(bytes.NewReader(data)), data: data}
 	if deep {
 		p.root = rootDCZ
 	}
@@ -159,9 +161,15 @@ func (p *parser) document() {
 	if !seen {
 		p.problem("", "missing key "+strconv.Quote(p.root))
 	}
+	end := p.dec.InputOffset()
 	if _, err := p.dec.Token(); err != io.EOF {
-		p.problem("", "unexpected data after the top-level object at byte "+
-			strconv.FormatInt(p.dec.InputOffset(), 10))
+		// Report the first byte after the object that is not white space,
+		// counted from 1 like the offsets of json.SyntaxError.
+		at := end
+		for at < int64(len(p.data)) && strings.IndexByte(" \t\r\n", p.data[at]) >= 0 {
+			at++
+		}
+		p.problem("", "unexpected data after the top-level object at byte "+strconv.FormatInt(at+1, 10))
 	}
 }
 

@@ -66,6 +66,12 @@ func LoadAnonymous(name string, data []byte) (*Anonymous, error) {
 			return nil
 		}
 		f := AnonymousFlags(rec)
+		if f == (AnonymousFlags{}) {
+			// An empty map (MaxMind test databases fill gaps with one)
+			// or a record with every flag false: nothing is recorded.
+			a.index[off] = noEntry
+			return nil
+		}
 		i, ok := dedup[f]
 		if !ok {
 			i = uint32(len(a.entries))
@@ -88,8 +94,11 @@ func LoadAnonymous(name string, data []byte) (*Anonymous, error) {
 }
 
 // Lookup returns the flags recorded for addr. ok is false when the database
-// has no record for addr (Traffic Router then allows the request) or addr is
-// not a valid address. It does not allocate.
+// has no record for addr, when the record sets no flag (an empty map, which
+// MaxMind test databases use to fill gaps, or all flags false), or when addr
+// is not a valid address. Traffic Router allows such clients either way
+// (spec §4.10: a DB miss allows; no flag set blocks nothing). It does not
+// allocate.
 func (a *Anonymous) Lookup(addr netip.Addr) (AnonymousFlags, bool) {
 	i, ok := lookupIndex(a.db, a.index, a.v4Only, addr)
 	if !ok {

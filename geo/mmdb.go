@@ -147,18 +147,19 @@ func (t tree) children(n uint64) (left, right uint64) {
 	return left, right
 }
 
-// walkFrame is one pending node of the tree walk.
+// walkFrame is one pending record of the tree walk: the value of a search
+// tree record reached after depth bits of ip.
 type walkFrame struct {
-	node  uint64
+	rec   uint64
 	depth int
 	ip    [16]byte
 }
 
 // walk calls visit once for every distinct data-section offset reachable
-// from the root, with the first network found leading to it. It visits each
-// node at most once per shorter depth it is reached at, so its cost is
-// bounded by 128 times the node count even for shared subtrees, and it
-// follows everything a lookup can reach.
+// from the root, in address order, with the first network found leading to
+// it. It expands each node at most once per shorter depth it is reached at,
+// so its cost is bounded by 128 times the node count even for shared
+// subtrees, and it follows everything a lookup can reach.
 func (t tree) walk(visit func(off uint32, network netip.Prefix) error) error {
 	if t.nodeCount == 0 {
 		return nil
@@ -168,39 +169,33 @@ func (t tree) walk(visit func(off uint32, network netip.Prefix) error) error {
 	for i := range depthOf {
 		depthOf[i] = unseen
 	}
-	depthOf[0] = 0
-	stack := []walkFrame{{node: 0}}
+	stack := []walkFrame{{rec: 0}}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		left, right := t.children(f.node)
-		// Right first so that the left child is popped (visited) first.
-		for side, rec := range [2]uint64{right, left} {
-			ip := f.ip
-			if side == 0 {
-				ip[f.depth/8] |= 0x80 >> (f.depth % 8)
+		switch {
+		case f.rec < t.nodeCount:
+			if f.depth >= t.bits {
+				return fmt.Errorf("corrupt search tree: node %d under %s continues past bit %d", f.rec, t.prefix(f.ip, f.depth), t.bits)
 			}
-			d := f.depth + 1
-			switch {
-			case rec < t.nodeCount:
-				if d >= t.bits {
-					return fmt.Errorf("corrupt search tree: node %d under %s continues past bit %d", rec, t.prefix(ip, d), t.bits)
-				}
-				if int(depthOf[rec]) <= d {
-					continue
-				}
-				depthOf[rec] = uint8(d)
-				stack = append(stack, walkFrame{node: rec, depth: d, ip: ip})
-			case rec == t.nodeCount:
-				// no data for this network
-			default:
-				off := rec - t.nodeCount - dataSeparator
-				if rec < t.nodeCount+dataSeparator || off >= t.dataSize {
-					return fmt.Errorf("corrupt search tree: %s points to %d, outside the data section (%d bytes)", t.prefix(ip, d), rec, t.dataSize)
-				}
-				if err := visit(uint32(off), t.prefix(ip, d)); err != nil {
-					return err
-				}
+			if int(depthOf[f.rec]) <= f.depth {
+				continue // expanded already from as high or higher up
+			}
+			depthOf[f.rec] = uint8(f.depth)
+			left, right := t.children(f.rec)
+			r := walkFrame{rec: right, depth: f.depth + 1, ip: f.ip}
+			r.ip[f.depth/8] |= 0x80 >> (f.depth % 8)
+			// Right first so that the left one is popped first.
+			stack = append(stack, r, walkFrame{rec: left, depth: f.depth + 1, ip: f.ip})
+		case f.rec == t.nodeCount:
+			// no data for this network
+		default:
+			off := f.rec - t.nodeCount - dataSeparator
+			if f.rec < t.nodeCount+dataSeparator || off >= t.dataSize {
+				return fmt.Errorf("corrupt search tree: %s points to %d, outside the data section (%d bytes)", t.prefix(f.ip, f.depth), f.rec, t.dataSize)
+			}
+			if err := visit(uint32(off), t.prefix(f.ip, f.depth)); err != nil {
+				return err
 			}
 		}
 	}

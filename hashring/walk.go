@@ -1,0 +1,211 @@
+package hashring
+
+import (
+	"math"
+	"slices"
+)
+
+// selector finds the members nearest to a request hash, in Traffic Router's
+// order, by walking the ring's merged points outward from the hash.
+//
+// The walk visits points by ascending rounded distance |p - h|, so the first
+// visit of a member yields its key: the minimum over its points of the
+// rounded distance, which is exactly the distance to the point Traffic
+// Router's NumberSearcher picks. Keys therefore arrive in ascending order.
+//
+// Equal keys are bumped one ulp up in input order (member index). The slot
+// a member ends in depends only on members whose key is at most that slot,
+// so once the need-th smallest slot among the collected members is below the
+// key of the next uncollected member, the first need members are final.
+type selector struct {
+	r     *Ring
+	h     float64
+	avail func(i int) bool
+
+	lo, hi int      // next points below and above h
+	seen   []uint64 // members met by the walk (bit per member)
+	steps  int
+
+	ent     []entry // collected members
+	occ     []float64
+	pend    entry // next member in key order, not yet collected
+	hasPend bool
+	done    bool // every candidate has been collected or the walk ended
+	ties    bool // two collected members share a key: bumps to simulate
+	lastRaw float64
+	sorted  bool // ent is sorted by final key
+}
+
+func (s *selector) start(r *Ring, h float64, avail func(i int) bool) {
+	s.r, s.h, s.avail = r, h, avail
+	s.hi = searchFloats(r.pts, h)
+	s.lo = s.hi - 1
+	s.sorted = true
+}
+
+// next returns the next candidate in ascending key order.
+func (s *selector) next() (entry, bool) {
+	if s.hasPend {
+		s.hasPend = false
+		return s.pend, true
+	}
+	pts, own, h := s.r.pts, s.r.own, s.h
+	for !s.done {
+		if s.lo < 0 && s.hi >= len(pts) {
+			s.done = true
+			break
+		}
+		if s.steps >= s.r.budget {
+			s.collectRest()
+			break
+		}
+		s.steps++
+		var d float64
+		var m int32
+		if s.hi >= len(pts) || (s.lo >= 0 && h-pts[s.lo] <= pts[s.hi]-h) {
+			d, m = h-pts[s.lo], own[s.lo]
+			s.lo--
+		} else {
+			d, m = pts[s.hi]-h, own[s.hi]
+			s.hi++
+		}
+		w, bit := m>>6, uint64(1)<<(m&63)
+		if s.seen[w]&bit != 0 {
+			continue
+		}
+		s.seen[w] |= bit
+		if s.avail != nil && !s.avail(int(m)) {
+			continue
+		}
+		return entry{raw: d, final: d, mem: m}, true
+	}
+	return entry{}, false
+}
+
+// collectRest gives up walking (too many points of unavailable or already
+// found members) and collects every remaining candidate directly, searching
+// each member's own points the way Traffic Router does.
+func (s *selector) collectRest() {
+	s.done = true
+	from := len(s.ent)
+	for _, m := range s.r.weights {
+		w, bit := m>>6, uint64(1)<<(m&63)
+		if s.seen[w]&bit != 0 {
+			continue
+		}
+		s.seen[w] |= bit
+		if s.avail != nil && !s.avail(int(m)) {
+			continue
+		}
+		p := s.r.points[m].vals
+		d := math.Abs(s.h - p[nearest(p, s.h)])
+		s.ent = append(s.ent, entry{raw: d, final: d, mem: m})
+	}
+	rest := s.ent[from:]
+	slices.SortFunc(rest, byRaw)
+	for _, e := range rest {
+		s.noteRaw(e.raw)
+	}
+	if len(rest) > 0 {
+		s.sorted = false
+	}
+}
+
+func (s *selector) add(e entry) {
+	s.noteRaw(e.raw)
+	s.ent = append(s.ent, e)
+	s.sorted = false
+}
+
+func (s *selector) noteRaw(raw float64) {
+	if len(s.ent) > 0 && raw == s.lastRaw {
+		s.ties = true
+	}
+	s.lastRaw = raw
+}
+
+// resolve makes s.ent[:n] the first n candidates in final order and
+// returns n, which is less than need only when there are fewer candidates.
+func (s *selector) resolve(need int) int {
+	for len(s.ent) < need {
+		e, ok := s.next()
+		if !ok {
+			break
+		}
+		s.add(e)
+	}
+	for {
+		n := min(need, len(s.ent))
+		if n == 0 {
+			return 0
+		}
+		next, more := s.next()
+		if more {
+			s.pend, s.hasPend = next, true
+		}
+		if !s.ties {
+			// Distinct keys arrived in ascending order: no bumps, the
+			// walk order is the final order.
+			if !more || s.ent[n-1].raw < next.raw {
+				return n
+			}
+		} else {
+			s.simulate()
+			if !more || s.ent[n-1].final < next.raw {
+				return n
+			}
+		}
+		// The next member may land among the first n: take it too.
+		s.hasPend = false
+		s.add(next)
+	}
+}
+
+// simulate replays Traffic Router's insertion of the collected members in
+// input order: each takes its key, or the next key up (by one ulp, repeated)
+// that is still free. It leaves s.ent sorted by final key.
+func (s *selector) simulate() {
+	if s.sorted {
+		return
+	}
+	slices.SortFunc(s.ent, byMem)
+	occ := s.occ[:0]
+	for i := range s.ent {
+		k := s.ent[i].raw
+		j, found := slices.BinarySearch(occ, k)
+		for found {
+			// Keys are finite and non-negative: the next bit pattern
+			// is the next float64 up.
+			k = math.Float64frombits(math.Float64bits(k) + 1)
+			j++
+			found = j < len(occ) && occ[j] == k
+		}
+		occ = slices.Insert(occ, j, k)
+		s.ent[i].final = k
+	}
+	s.occ = occ
+	slices.SortFunc(s.ent, byFinal)
+	s.sorted = true
+}
+
+func byRaw(a, b entry) int {
+	switch {
+	case a.raw < b.raw:
+		return -1
+	case a.raw > b.raw:
+		return 1
+	}
+	return int(a.mem - b.mem)
+}
+
+func byMem(a, b entry) int { return int(a.mem - b.mem) }
+
+func byFinal(a, b entry) int {
+	if a.final < b.final {
+		return -1
+	}
+	if a.final > b.final {
+		return 1
+	}
+	return 0
+}

@@ -99,8 +99,8 @@ type jsonNames struct {
 }
 
 type jsonCity struct {
-	City     *jsonNames `json:"city"`
-	Country  *struct {
+	City    *jsonNames `json:"city"`
+	Country *struct {
 		ISOCode string            `json:"iso_code"`
 		Names   map[string]string `json:"names"`
 	} `json:"country"`

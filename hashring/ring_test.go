@@ -96,7 +96,9 @@ func TestNumberSearcher(t *testing.T) {
 func TestSteeringVectors(t *testing.T) {
 	// Spec §15.2 S1-S5 (§5.10).
 	w := func(name string, weight int) item { return item{name: name, id: name, count: weight} }
-	o := func(name string, weight, order int) item { return item{name: name, id: name, count: weight, order: order} }
+	o := func(name string, weight, order int) item {
+		return item{name: name, id: name, count: weight, order: order}
+	}
 	tests := []struct {
 		name  string
 		items []item

@@ -1,0 +1,47 @@
+//go:build !race
+
+package accesslog
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+)
+
+func TestAppendAllocs(t *testing.T) {
+	h := fullHTTP()
+	d := fullDNS(t)
+	buf := make([]byte, 0, 4096)
+	if n := testing.AllocsPerRun(200, func() { buf = AppendHTTP(buf[:0], &h) }); n != 0 {
+		t.Errorf("AppendHTTP: %v allocs, want 0", n)
+	}
+	if n := testing.AllocsPerRun(200, func() { buf = AppendDNS(buf[:0], &d) }); n != 0 {
+		t.Errorf("AppendDNS: %v allocs, want 0", n)
+	}
+}
+
+func TestLogAllocs(t *testing.T) {
+	w, err := New(Config{Out: io.Discard, FlushInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	h := fullHTTP()
+	d := fullDNS(t)
+	// Warm the shard scratch buffers to their final size.
+	w.LogHTTP(&h)
+	w.LogDNS(&d)
+	if n := testing.AllocsPerRun(2000, func() { w.LogHTTP(&h) }); n != 0 {
+		t.Errorf("LogHTTP: %v allocs, want 0", n)
+	}
+	if n := testing.AllocsPerRun(2000, func() { w.LogDNS(&d) }); n != 0 {
+		t.Errorf("LogDNS: %v allocs, want 0", n)
+	}
+	if st := w.Stats(); st.Dropped != 0 {
+		t.Errorf("dropped %d lines", st.Dropped)
+	}
+}

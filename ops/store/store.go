@@ -398,8 +398,9 @@ type Notification struct {
 // Listen holds one dedicated connection LISTENing on NotifyChannel. It calls
 // ready once listening (the caller then loads the current state, so nothing
 // published after ready is missed) and notify for every publish in this
-// schema, until ctx ends or the connection fails (returned as an error).
-func (s *Store) Listen(ctx context.Context, ready func() error, notify func(Notification)) error {
+// schema, until ctx ends (nil) or the connection, ready or notify fails
+// (that error).
+func (s *Store) Listen(ctx context.Context, ready func() error, notify func(Notification) error) error {
 	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("ops store: listen: connect: %w", err)
@@ -424,7 +425,9 @@ func (s *Store) Listen(ctx context.Context, ready func() error, notify func(Noti
 			return fmt.Errorf("ops store: listen: %w", err)
 		}
 		if nt, ok := parseNotification(n, schema); ok {
-			notify(nt)
+			if err := notify(nt); err != nil {
+				return err
+			}
 		}
 	}
 }

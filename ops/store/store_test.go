@@ -149,7 +149,7 @@ func TestListen(t *testing.T) {
 	got := make(chan store.Notification, 4)
 	done := make(chan error, 1)
 	go func() {
-		done <- s.Listen(ctx, func() error { close(ready); return nil }, func(n store.Notification) { got <- n })
+		done <- s.Listen(ctx, func() error { close(ready); return nil }, func(n store.Notification) error { got <- n; return nil })
 	}()
 	<-ready
 	g, _, err := s.Publish(ctx, store.PublishRequest{CDN: "n", Author: "a", Files: []store.File{file("crconfig.json", "{}")}})

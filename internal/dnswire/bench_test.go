@@ -1,0 +1,92 @@
+package dnswire
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+// benchInputs are the messages the benchmarks and the allocation tests share.
+type benchInputs struct {
+	plain, ecs []byte
+	a1, a2     *RR
+	buf        []byte
+}
+
+func newBenchInputs(tb testing.TB) *benchInputs {
+	tb.Helper()
+	return &benchInputs{
+		plain: pack(tb, query("edge.dns-test.thecdn.example.com.", dns.TypeA)),
+		ecs:   pack(tb, withECS(query("edge.dns-test.thecdn.example.com.", dns.TypeA), 1232, true, "192.168.33.0/24")),
+		a1:    mustRR(NewA(netip.MustParseAddr("12.34.0.101"), 30)),
+		a2:    mustRR(NewA(netip.MustParseAddr("12.34.0.102"), 30)),
+		buf:   make([]byte, 0, MaxUDPSize),
+	}
+}
+
+// buildResponse answers q with two A records and the OPT record.
+func buildResponse(w *Writer, q *Query, in *benchInputs) []byte {
+	w.Start(in.buf, q, q.UDPLimit())
+	w.SetAuthoritative(true)
+	if q.ECS {
+		w.SetECSScope(q.ECSSource)
+	}
+	w.Append(Answer, OwnerAt(QuestionOffset), in.a1)
+	w.Append(Answer, OwnerAt(QuestionOffset), in.a2)
+	return w.Finish()
+}
+
+func BenchmarkParse(b *testing.B) {
+	in := newBenchInputs(b)
+	var q Query
+	b.Run("plain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if q.Parse(in.plain) != Accept {
+				b.Fatal("parse")
+			}
+		}
+	})
+	b.Run("edns-ecs", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if q.Parse(in.ecs) != Accept {
+				b.Fatal("parse")
+			}
+		}
+	})
+}
+
+func BenchmarkWriteResponse(b *testing.B) {
+	in := newBenchInputs(b)
+	var q Query
+	var w Writer
+	if q.Parse(in.ecs) != Accept {
+		b.Fatal("parse")
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(buildResponse(&w, &q, in)) == 0 {
+			b.Fatal("empty")
+		}
+	}
+}
+
+func BenchmarkWriteCompressedOwner(b *testing.B) {
+	in := newBenchInputs(b)
+	var q Query
+	var w Writer
+	q.Parse(in.plain)
+	ns := mustRR(NewNS("edge-testing-tr-02.thecdn.example.com.", 3600))
+	zone, _ := AppendName(nil, "thecdn.example.com.")
+	b.ReportAllocs()
+	for b.Loop() {
+		w.Start(in.buf, &q, q.UDPLimit())
+		w.Append(Answer, OwnerAt(QuestionOffset), in.a1)
+		for range 4 {
+			w.Append(Authority, OwnerName(zone), ns)
+		}
+		w.Finish()
+	}
+}

@@ -1,0 +1,295 @@
+package dnswire
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+)
+
+func pack(t testing.TB, m *dns.Msg) []byte {
+	t.Helper()
+	b, err := m.Pack()
+	if err != nil {
+		t.Fatalf("pack: %v", err)
+	}
+	return b
+}
+
+func query(name string, qtype uint16) *dns.Msg {
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	m.Id = 0x1234
+	return m
+}
+
+func withECS(m *dns.Msg, size uint16, do bool, subnets ...string) *dns.Msg {
+	m.SetEdns0(size, do)
+	opt := m.IsEdns0()
+	for _, s := range subnets {
+		p := netip.MustParsePrefix(s)
+		e := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, SourceNetmask: uint8(p.Bits()), Address: net.IP(p.Addr().AsSlice())}
+		e.Family = 1
+		if p.Addr().Is6() {
+			e.Family = 2
+		}
+		opt.Option = append(opt.Option, e)
+	}
+	return m
+}
+
+func wireName(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := AppendName(nil, s)
+	if err != nil {
+		t.Fatalf("AppendName(%q): %v", s, err)
+	}
+	return b
+}
+
+func TestParseQuestion(t *testing.T) {
+	var q Query
+	msg := pack(t, query("WwW.Example.COM.", dns.TypeAAAA))
+	if v := q.Parse(msg); v != Accept {
+		t.Fatalf("verdict %v rcode %d", v, q.Rcode)
+	}
+	if !bytes.Equal(q.Name(), wireName(t, "www.example.com")) || q.Labels() != 3 {
+		t.Fatalf("name %q labels %d", q.Name(), q.Labels())
+	}
+	if q.Type != dns.TypeAAAA || q.Class != ClassIN || q.ID != 0x1234 || !q.RD || q.EDNS {
+		t.Fatalf("fields %+v", q)
+	}
+	if q.UDPLimit() != 512 {
+		t.Fatalf("UDPLimit %d", q.UDPLimit())
+	}
+}
+
+func TestParseEDNS(t *testing.T) {
+	var q Query
+	// D12: two ECS options, the longest source prefix wins.
+	msg := pack(t, withECS(query("a.example.", dns.TypeA), 4096, true, "192.168.0.0/16", "192.168.33.0/24"))
+	if v := q.Parse(msg); v != Accept {
+		t.Fatalf("verdict %v rcode %d", v, q.Rcode)
+	}
+	p, ok := q.ECSPrefix()
+	if !q.EDNS || !q.DO || q.UDPSize != 4096 || !ok || p != netip.MustParsePrefix("192.168.33.0/24") {
+		t.Fatalf("edns %v do %v size %d ecs %v %v", q.EDNS, q.DO, q.UDPSize, p, ok)
+	}
+	if q.UDPLimit() != MaxUDPSize {
+		t.Fatalf("UDPLimit %d", q.UDPLimit())
+	}
+	msg = pack(t, withECS(query("a.example.", dns.TypeA), 100, false, "2001:db8::/56"))
+	if v := q.Parse(msg); v != Accept || q.UDPLimit() != 512 || q.ECSFamily != 2 || q.ECSSource != 56 {
+		t.Fatalf("v6: %v limit %d %+v", v, q.UDPLimit(), q)
+	}
+}
+
+func TestReadNameLimits(t *testing.T) {
+	long := strings.Repeat("a", 63)
+	name := long + "." + long + "." + long + "." + strings.Repeat("b", 61) // 255 octets on the wire
+	b, err := AppendName(nil, name)
+	if err != nil || len(b) != 255 {
+		t.Fatalf("255-octet name: len %d err %v", len(b), err)
+	}
+	if _, err := AppendName(nil, name+"b"); err != ErrNameTooLong {
+		t.Fatalf("256: %v", err)
+	}
+	if _, err := AppendName(nil, strings.Repeat("c", 64)+".x"); err != ErrLabelTooLong {
+		t.Fatalf("64-byte label: %v", err)
+	}
+	if _, err := AppendName(nil, "a..b"); err != ErrEmptyLabel {
+		t.Fatalf("empty label: %v", err)
+	}
+	if _, err := AppendName(nil, `a\.b`); err != ErrInvalidNameChar {
+		t.Fatalf("escape: %v", err)
+	}
+}
+
+func TestIsSubdomain(t *testing.T) {
+	zone := wireName(t, "example.com")
+	for _, c := range []struct {
+		name string
+		want bool
+	}{{"example.com", true}, {"a.example.com", true}, {"b.a.example.com", true}, {"xexample.com", false}, {"com", false}, {"example.org", false}} {
+		if got := IsSubdomain(wireName(t, c.name), zone); got != c.want {
+			t.Errorf("IsSubdomain(%s) = %v", c.name, got)
+		}
+	}
+	if !IsSubdomain(wireName(t, "x"), []byte{0}) {
+		t.Error("everything is below the root")
+	}
+}
+
+// mustRR returns a template built at test setup; a build error is a bug in
+// the test itself.
+func mustRR(rr RR, err error) *RR {
+	if err != nil {
+		panic(err)
+	}
+	return &rr
+}
+
+func TestWriterRoundTrip(t *testing.T) {
+	var q Query
+	msg := pack(t, withECS(query("Foo.Example.com.", dns.TypeA), 1232, true, "10.1.2.0/24"))
+	if v := q.Parse(msg); v != Accept {
+		t.Fatalf("verdict %v", v)
+	}
+	a1 := mustRR(NewA(netip.MustParseAddr("192.0.2.1"), 30))
+	a2 := mustRR(NewA(netip.MustParseAddr("192.0.2.2"), 30))
+	ns := mustRR(NewNS("ns1.example.com.", 3600))
+	soa := mustRR(NewSOA(SOA{MName: "ns1.example.com", RName: "hostmaster.example.com", Serial: 7, Refresh: 1, Retry: 2, Expire: 3, Minimum: 4}, 900))
+	cname := mustRR(NewCNAME("target.example.net.", 60))
+	txt := mustRR(NewTXT(5, "hello", "world"))
+	nsA := mustRR(NewA(netip.MustParseAddr("192.0.2.53"), 3600))
+	aaaa := mustRR(NewAAAA(netip.MustParseAddr("2001:db8::1"), 3600))
+
+	var w Writer
+	w.Start(make([]byte, 0, 4096), &q, q.UDPLimit())
+	w.SetAuthoritative(true)
+	w.SetECSScope(20)
+	ok := w.Append(Answer, OwnerAt(QuestionOffset), a1) &&
+		w.AppendTTL(Answer, OwnerAt(QuestionOffset), a2, 7) &&
+		w.Append(Answer, OwnerName(wireName(t, "c.example.com")), cname) &&
+		w.Append(Answer, OwnerName(wireName(t, "t.example.com")), txt) &&
+		w.Append(Authority, OwnerName(wireName(t, "example.com")), ns) &&
+		w.Append(Authority, OwnerName(wireName(t, "example.com")), soa) &&
+		w.Append(Additional, OwnerName(wireName(t, "ns1.example.com")), nsA) &&
+		w.Append(Additional, OwnerName(wireName(t, "ns1.example.com")), aaaa)
+	if !ok {
+		t.Fatal("append failed")
+	}
+	out := w.Finish()
+	var m dns.Msg
+	if err := m.Unpack(out); err != nil {
+		t.Fatalf("unpack: %v", err)
+	}
+	if m.Id != 0x1234 || !m.Response || !m.Authoritative || !m.RecursionDesired || m.Truncated || m.Rcode != 0 {
+		t.Fatalf("header %+v", m.MsgHdr)
+	}
+	if m.Question[0].Name != "Foo.Example.com." {
+		t.Fatalf("question case not echoed: %q", m.Question[0].Name)
+	}
+	want := []string{
+		"Foo.Example.com.\t30\tIN\tA\t192.0.2.1",
+		"Foo.Example.com.\t7\tIN\tA\t192.0.2.2",
+		"c.example.com.\t60\tIN\tCNAME\ttarget.example.net.",
+		"t.example.com.\t5\tIN\tTXT\t\"hello\" \"world\"",
+		"example.com.\t3600\tIN\tNS\tns1.example.com.",
+		"example.com.\t900\tIN\tSOA\tns1.example.com. hostmaster.example.com. 7 1 2 3 4",
+		"ns1.example.com.\t3600\tIN\tA\t192.0.2.53",
+		"ns1.example.com.\t3600\tIN\tAAAA\t2001:db8::1",
+	}
+	var got []string
+	for _, sec := range [][]dns.RR{m.Answer, m.Ns, m.Extra} {
+		for _, rr := range sec {
+			if rr.Header().Rrtype != dns.TypeOPT {
+				got = append(got, rr.String())
+			}
+		}
+	}
+	// Names compressed against the question take its letter case (as in
+	// BIND); DNS names compare case-insensitively.
+	if !strings.EqualFold(strings.Join(got, "\n"), strings.Join(want, "\n")) {
+		t.Fatalf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	opt := m.IsEdns0()
+	if opt == nil || opt.UDPSize() != MaxUDPSize || !opt.Do() || opt.Version() != 0 || len(opt.Option) != 1 {
+		t.Fatalf("opt %v", opt)
+	}
+	e := opt.Option[0].(*dns.EDNS0_SUBNET)
+	if e.SourceNetmask != 24 || e.SourceScope != 20 || !e.Address.Equal(net.ParseIP("10.1.2.0")) {
+		t.Fatalf("ecs %v", e)
+	}
+	// Compression: the message must be smaller than miekg's uncompressed packing.
+	m.Compress = false
+	plain, _ := m.Pack()
+	if len(out) >= len(plain) {
+		t.Fatalf("no compression: %d >= %d", len(out), len(plain))
+	}
+}
+
+func TestWriterTruncation(t *testing.T) {
+	var q Query
+	if q.Parse(pack(t, query("x.example.", dns.TypeA))) != Accept {
+		t.Fatal("parse")
+	}
+	var w Writer
+	w.Start(make([]byte, 0, 4096), &q, q.UDPLimit())
+	n := 0
+	for i := range 100 {
+		a := mustRR(NewA(netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), 1))
+		if !w.Append(Answer, OwnerAt(QuestionOffset), a) {
+			break
+		}
+		n++
+	}
+	if n == 0 || n == 100 || !w.Truncated() {
+		t.Fatalf("n %d truncated %v", n, w.Truncated())
+	}
+	// The whole answer RRset (one owner, one type) was removed.
+	out := w.Finish()
+	var m dns.Msg
+	if err := m.Unpack(out); err != nil || !m.Truncated || len(m.Answer) != 0 || len(out) > 512 {
+		t.Fatalf("err %v tc %v answers %d len %d", err, m.Truncated, len(m.Answer), len(out))
+	}
+
+	// Additional drops do not set TC; earlier RRsets survive.
+	w.Start(make([]byte, 0, 4096), &q, 512)
+	a := mustRR(NewA(netip.MustParseAddr("192.0.2.1"), 1))
+	big := mustRR(NewTXT(1, strings.Repeat("x", 255), strings.Repeat("y", 255)))
+	if !w.Append(Answer, OwnerAt(QuestionOffset), a) || w.Append(Additional, OwnerAt(QuestionOffset), big) {
+		t.Fatal("append")
+	}
+	if w.Truncated() || w.Append(Additional, OwnerAt(QuestionOffset), a) {
+		t.Fatal("after a drop nothing is appended, and TC stays clear")
+	}
+	if err := m.Unpack(w.Finish()); err != nil || m.Truncated || len(m.Answer) != 1 || len(m.Extra) != 0 {
+		t.Fatalf("err %v %v", err, &m)
+	}
+}
+
+func TestWriterRcodes(t *testing.T) {
+	var q Query
+	msg := pack(t, query("x.example.", dns.TypeA))
+	msg2 := append([]byte(nil), msg...)
+	m := withECS(query("x.example.", dns.TypeA), 4096, true)
+	m.IsEdns0().SetVersion(1)
+	if v := q.Parse(pack(t, m)); v != Reply || q.Rcode != RcodeBadVers {
+		t.Fatalf("edns=1: %v %d", v, q.Rcode)
+	}
+	var w Writer
+	w.Start(make([]byte, 0, 512), &q, 512)
+	w.SetRcode(q.Rcode)
+	var r dns.Msg
+	if err := r.Unpack(w.Finish()); err != nil || r.Rcode != dns.RcodeBadVers || r.IsEdns0() == nil || r.IsEdns0().Version() != 0 {
+		t.Fatalf("BADVERS: %v %v", err, &r)
+	}
+	// Without EDNS an extended rcode cannot be expressed: SERVFAIL.
+	q.Parse(msg2)
+	w.Start(make([]byte, 0, 512), &q, 512)
+	w.SetRcode(RcodeBadVers)
+	if err := r.Unpack(w.Finish()); err != nil || r.Rcode != dns.RcodeServerFailure || r.IsEdns0() != nil {
+		t.Fatalf("no EDNS: %v %v", err, &r)
+	}
+}
+
+func TestAppendOrderAndOwner(t *testing.T) {
+	var q Query
+	q.Parse(pack(t, query("x.example.", dns.TypeA)))
+	a := mustRR(NewA(netip.MustParseAddr("192.0.2.1"), 1))
+	var w Writer
+	w.Start(make([]byte, 0, 512), &q, 512)
+	if !w.Append(Authority, OwnerAt(QuestionOffset), a) || w.Append(Answer, OwnerAt(QuestionOffset), a) {
+		t.Fatal("sections must be appended in order")
+	}
+	if w.Append(Authority, OwnerAt(5), a) || w.Append(Authority, OwnerAt(4000), a) || w.Append(Authority, OwnerName(nil), a) {
+		t.Fatal("bad owners must be refused")
+	}
+	if w.Truncated() {
+		t.Fatal("refusals are not truncation")
+	}
+}

@@ -1,0 +1,354 @@
+package dnswire
+
+import "encoding/binary"
+
+// Section is a record section of a response.
+type Section uint8
+
+// Sections, in the order records must be appended.
+const (
+	Answer Section = iota + 1
+	Authority
+	Additional
+)
+
+// QuestionOffset is the offset of the question name in every response that
+// carries a question: OwnerAt(QuestionOffset) names the question as owner.
+const QuestionOffset = HeaderLen
+
+// maxComp bounds the compression table. Names beyond it are still written,
+// only less compressed.
+const maxComp = 128
+
+// Owner is the owner name of a record to append: either a name already in
+// the message (OwnerAt, written as one compression pointer) or an
+// uncompressed wire name (OwnerName, compressed against the question and
+// every name written before).
+type Owner struct {
+	name  []byte
+	off   uint16
+	isOff bool
+}
+
+// OwnerAt names the owner by the offset of a name already written in the
+// response, such as QuestionOffset.
+func OwnerAt(off int) Owner { return Owner{off: uint16(off), isOff: off >= 0 && off < 0x4000} }
+
+// OwnerName names the owner by its uncompressed wire form (lower-cased,
+// as AppendName or Query.Name produce it). The slice must stay valid and
+// unchanged during the Append call only.
+func OwnerName(name []byte) Owner { return Owner{name: name} }
+
+// Writer builds one response in a caller-provided buffer without ever
+// growing it: records that do not fit the size limit are not written, and
+// the whole RRset they belong to is removed (RFC 2181 §9). Dropping from
+// the answer or authority section sets TC; dropping from the additional
+// section does not. After the first drop every later Append is refused, so
+// a truncated message never has a later section filled.
+//
+// Records of one RRset are the consecutive appends with the same section,
+// owner, type and class. A Writer is reused across responses (Start resets
+// it); its zero value is ready for Start. Not safe for concurrent use.
+type Writer struct {
+	buf    []byte
+	q      *Query
+	max    int // total size limit
+	limit  int // limit for records: max minus the OPT reservation
+	counts [4]uint16
+	sec    Section
+	rcode  int
+	aa     bool
+	tc     bool
+	full   bool
+	ecs    bool
+	scope  uint8
+	noQ    bool // question omitted
+
+	setStart, setComp int
+	setCount          uint16
+	setType, setClass uint16
+	setOwner          int
+	setSec            Section
+	comp              [maxComp]uint16
+	ncomp             int
+}
+
+// Start begins a response to q in dst[:0], for at most max bytes (capped by
+// cap(dst)). It writes the header (same ID, QR=1, opcode, RD and CD copied,
+// RA=0, AD=0) and echoes the question exactly as received when q has one.
+// Room for the OPT record is reserved when q carried EDNS. dst should hold
+// at least MinUDPSize bytes.
+func (w *Writer) Start(dst []byte, q *Query, max int) {
+	if max > cap(dst) {
+		max = cap(dst)
+	}
+	*w = Writer{buf: dst[:0], q: q, max: max, setOwner: -1}
+	opt := 0
+	if q.EDNS {
+		opt = 11
+		if q.ECS {
+			opt += 8 + q.ecsBytes
+		}
+	}
+	w.limit = max - opt
+	if w.limit < HeaderLen {
+		w.limit, w.full = 0, true
+		return
+	}
+	w.buf = w.buf[:HeaderLen]
+	clear(w.buf)
+	if !q.HasQuestion() || HeaderLen+(q.qEnd-HeaderLen) > w.limit {
+		w.noQ = true
+		return
+	}
+	w.buf = append(w.buf, q.msg[HeaderLen:q.qEnd]...)
+	for off := HeaderLen; q.msg[off] != 0 && w.ncomp < maxComp; off += 1 + int(q.msg[off]) {
+		w.comp[w.ncomp] = uint16(off)
+		w.ncomp++
+	}
+}
+
+// SetRcode sets the response code; values above 15 (BADVERS) go into the
+// OPT record's extended RCODE and need EDNS (without it SERVFAIL is sent).
+func (w *Writer) SetRcode(rcode int) { w.rcode = rcode }
+
+// Rcode returns the response code set so far.
+func (w *Writer) Rcode() int { return w.rcode }
+
+// SetAuthoritative sets or clears AA.
+func (w *Writer) SetAuthoritative(aa bool) { w.aa = aa }
+
+// SetECSScope makes the response echo the query's Client Subnet option with
+// the given scope prefix length (RFC 7871 §7.2.1). Without a call the option
+// is not echoed (a server that did not use ECS must not echo it).
+func (w *Writer) SetECSScope(scope uint8) { w.ecs, w.scope = true, scope }
+
+// Truncated reports whether an answer or authority RRset was dropped (TC).
+func (w *Writer) Truncated() bool { return w.tc }
+
+// Len returns the size of the message so far, OPT excluded.
+func (w *Writer) Len() int { return len(w.buf) }
+
+// Count returns the number of records in a section so far.
+func (w *Writer) Count(s Section) int { return int(w.counts[s&3]) }
+
+// Append appends a record with rr's TTL; see AppendTTL.
+func (w *Writer) Append(s Section, owner Owner, rr *RR) bool {
+	return w.AppendTTL(s, owner, rr, rr.TTL)
+}
+
+// AppendTTL appends a record of template rr with the given TTL to section
+// s. It reports whether the record was written: false when the message is
+// full (the RRset is dropped as described on Writer), when sections are
+// appended out of order, or when an offset owner does not point into the
+// message.
+func (w *Writer) AppendTTL(s Section, owner Owner, rr *RR, ttl uint32) bool {
+	if w.full || s < w.sec || s > Additional {
+		return false
+	}
+	if owner.isOff && (int(owner.off) < HeaderLen || int(owner.off) >= len(w.buf)) || !owner.isOff && len(owner.name) == 0 {
+		return false
+	}
+	w.sec = s
+	pos := len(w.buf)
+	key, suffix, match := w.ownerKey(owner)
+	if !(s == w.setSec && rr.Type == w.setType && rr.Class == w.setClass && key == w.setOwner && w.setCount > 0) {
+		w.setStart, w.setComp, w.setCount = pos, w.ncomp, 0
+		w.setSec, w.setType, w.setClass, w.setOwner = s, rr.Type, rr.Class, key
+		if key == -2 {
+			w.setOwner = pos // the name is about to be written here
+		}
+	}
+	var ok bool
+	if owner.isOff {
+		ok = w.putPointer(int(owner.off))
+	} else {
+		ok = w.putName(owner.name, suffix, match)
+	}
+	ok = ok && w.room(10)
+	if ok {
+		w.buf = binary.BigEndian.AppendUint16(w.buf, rr.Type)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, rr.Class)
+		w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
+		w.buf = append(w.buf, 0, 0)
+		ok = w.putRData(rr)
+	}
+	if !ok {
+		w.buf = w.buf[:w.setStart]
+		w.counts[s] -= w.setCount
+		w.ncomp = w.setComp
+		w.setCount = 0
+		w.full = true
+		if s != Additional {
+			w.tc = true
+		}
+		return false
+	}
+	w.counts[s]++
+	w.setCount++
+	return true
+}
+
+func (w *Writer) room(n int) bool { return len(w.buf)+n <= w.limit }
+
+func (w *Writer) putRData(rr *RR) bool {
+	lenAt := len(w.buf) - 2
+	switch rr.kind {
+	case rdataName:
+		if !w.putCompressed(rr.rdata) {
+			return false
+		}
+	case rdataSOA:
+		if !w.putCompressed(rr.rdata[:rr.name2]) {
+			return false
+		}
+		n2 := rr.rdata[rr.name2:]
+		end := len(n2) - 20
+		if !w.putCompressed(n2[:end]) || !w.room(20) {
+			return false
+		}
+		w.buf = append(w.buf, n2[end:]...)
+	default:
+		if !w.room(len(rr.rdata)) {
+			return false
+		}
+		w.buf = append(w.buf, rr.rdata...)
+	}
+	binary.BigEndian.PutUint16(w.buf[lenAt:], uint16(len(w.buf)-lenAt-2))
+	return true
+}
+
+// ownerKey identifies an owner name for RRset grouping: the offset of the
+// name already in the message that it equals, or -2 for a name not yet in
+// the message (never equal to the previous set's key, since that owner is
+// in the message). It also returns the compression match for putName.
+func (w *Writer) ownerKey(o Owner) (key, suffix, match int) {
+	if o.isOff {
+		return int(o.off), 0, int(o.off)
+	}
+	suffix, match = w.findSuffix(o.name)
+	if suffix == 0 && match >= 0 {
+		return match, suffix, match
+	}
+	return -2, suffix, match
+}
+
+// findSuffix returns the offset in name of the longest suffix (root
+// excluded) already present in the message, and its offset in the message;
+// match is -1 when there is none.
+func (w *Writer) findSuffix(name []byte) (suffix, match int) {
+	for i := 0; i < len(name) && name[i] != 0; i += 1 + int(name[i]) {
+		for j := 0; j < w.ncomp; j++ {
+			e := int(w.comp[j])
+			if w.buf[e] == name[i] && equalNameAt(w.buf, e, name[i:]) {
+				return i, e
+			}
+		}
+	}
+	return len(name), -1
+}
+
+func (w *Writer) putCompressed(name []byte) bool {
+	suffix, match := w.findSuffix(name)
+	return w.putName(name, suffix, match)
+}
+
+// putName writes name[:suffix] as labels then a pointer to match, or the
+// whole name when match < 0, recording new label offsets for compression.
+func (w *Writer) putName(name []byte, suffix, match int) bool {
+	n := suffix
+	if match < 0 {
+		n = len(name)
+	}
+	if !w.room(n) {
+		return false
+	}
+	base := len(w.buf)
+	w.buf = append(w.buf, name[:n]...)
+	for i := 0; i < n && name[i] != 0; i += 1 + int(name[i]) {
+		if base+i < 0x4000 && w.ncomp < maxComp {
+			w.comp[w.ncomp] = uint16(base + i)
+			w.ncomp++
+		}
+	}
+	if match >= 0 {
+		return w.putPointer(match)
+	}
+	return true
+}
+
+func (w *Writer) putPointer(off int) bool {
+	if !w.room(2) {
+		return false
+	}
+	w.buf = append(w.buf, 0xC0|byte(off>>8), byte(off))
+	return true
+}
+
+// Finish writes the OPT record (when the query had EDNS: our UDP size
+// MaxUDPSize, version 0, DO echoed, extended RCODE, the ECS option when
+// SetECSScope was called) and the header, and returns the message. It
+// returns nil when the buffer could not even hold a header.
+func (w *Writer) Finish() []byte {
+	if w.limit < HeaderLen {
+		return nil
+	}
+	q := w.q
+	rcode := w.rcode
+	arcount := w.counts[Additional]
+	if q.EDNS {
+		ttl := uint32(rcode>>4&0xFF) << 24
+		if q.DO {
+			ttl |= 1 << 15
+		}
+		w.buf = append(w.buf, 0)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, TypeOPT)
+		w.buf = binary.BigEndian.AppendUint16(w.buf, MaxUDPSize)
+		w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
+		if w.ecs && q.ECS {
+			n := q.ecsBytes
+			w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(8+n))
+			w.buf = binary.BigEndian.AppendUint16(w.buf, OptionECS)
+			w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+n))
+			w.buf = binary.BigEndian.AppendUint16(w.buf, q.ECSFamily)
+			w.buf = append(w.buf, q.ECSSource, w.scope)
+			if q.ECSFamily == 1 {
+				a := q.ECSAddr.As4()
+				w.buf = append(w.buf, a[:n]...)
+			} else {
+				a := q.ECSAddr.As16()
+				w.buf = append(w.buf, a[:n]...)
+			}
+		} else {
+			w.buf = append(w.buf, 0, 0)
+		}
+		arcount++
+	} else if rcode > 15 {
+		rcode = RcodeServFail
+	}
+	flags := uint16(flagQR) | uint16(q.Opcode&0xF)<<11 | uint16(rcode&0xF)
+	if w.aa {
+		flags |= flagAA
+	}
+	if w.tc {
+		flags |= flagTC
+	}
+	if q.RD {
+		flags |= flagRD
+	}
+	if q.CD {
+		flags |= flagCD
+	}
+	h := w.buf[:HeaderLen]
+	binary.BigEndian.PutUint16(h[0:], q.ID)
+	binary.BigEndian.PutUint16(h[2:], flags)
+	qd := uint16(1)
+	if w.noQ {
+		qd = 0
+	}
+	binary.BigEndian.PutUint16(h[4:], qd)
+	binary.BigEndian.PutUint16(h[6:], w.counts[Answer])
+	binary.BigEndian.PutUint16(h[8:], w.counts[Authority])
+	binary.BigEndian.PutUint16(h[10:], arcount)
+	return w.buf
+}

@@ -102,11 +102,17 @@ func parseTree(data []byte) (*node, error) {
 	if err != nil {
 		return nil, jsonError(err, data, dec)
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("invalid JSON: data after the top-level value at byte " + strconv.FormatInt(dec.InputOffset(), 10))
+		for end < int64(len(data)) && isSpace(data[end]) {
+			end++
+		}
+		return nil, errors.New("invalid JSON: data after the top-level value at byte " + strconv.FormatInt(end, 10))
 	}
 	return root, nil
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func jsonError(err error, data []byte, dec *json.Decoder) error {
 	var se *json.SyntaxError

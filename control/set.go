@@ -79,7 +79,7 @@ type FileStatus struct {
 }
 
 // File returns the status of one file.
-func (s *Status) File(name string) (FileStatus, bool) {
+func (s Status) File(name string) (FileStatus, bool) {
 	for _, f := range s.Files {
 		if f.Name == name {
 			return f, true

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,13 +175,17 @@ func writeDir(t *testing.T, files map[string][]byte) string {
 	return dir
 }
 
-// publish stores files as a new generation of cdn directly.
+// publish stores files as a new generation of cdn directly and waits until
+// the server serves it.
 func (e *env) publish(cdn string, files map[string][]byte) *PublishResult {
 	e.t.Helper()
 	res, err := publishFiles(e.ctx, e.store, cdn, files, "test", "")
 	if err != nil {
 		e.t.Fatalf("publish %q: %v", cdn, err)
 	}
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	e.srv.waitGeneration(ctx, res.Generation.CDNID, res.Generation.Number)
 	return res
 }
 
@@ -214,4 +219,15 @@ func editSnapshot(t *testing.T, fn func(doc map[string]any)) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// httptestRecorder serves one request in memory.
+func httptestRecorder(h http.Handler, method, path, body, token string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
 }

@@ -65,16 +65,15 @@ type rawEntry struct {
 
 // prefix is a network in effect after duplicate handling.
 type prefix struct {
-	start, end u128 // first and last address
-	raw        u128 // the address as written (for duplicate detection)
-	bits       int
-	zone       int32
-	src        int // index of the entry in effect
+	start u128 // first address
+	zone  int32
+	src   int32 // index of the entry in effect
+	bits  uint8
 }
 
 type netKey struct {
 	start u128
-	bits  int
+	bits  uint8
 }
 
 // interval is a run of addresses [start, next interval's start) mapped to
@@ -113,8 +112,17 @@ func (b *builder) warn(path, msg string) {
 // and length as the entry in effect is ignored when its address bytes are
 // equal (first wins) and replaces it otherwise (host bits differ).
 func (b *builder) family(width int) []prefix {
-	var list []prefix
-	held := make(map[netKey]int)
+	n := 0
+	for i := range b.entries {
+		if (width == 32) == b.entries[i].addr.Is4() {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	list := make([]prefix, 0, n)
+	held := make(map[netKey]int32, n)
 	for i := range b.entries {
 		e := &b.entries[i]
 		if (width == 32) != e.addr.Is4() {
@@ -123,11 +131,11 @@ func (b *builder) family(width int) []prefix {
 		raw := addrU128(e.addr)
 		hm := hostMask(width, e.bits)
 		start := u128{raw.hi &^ hm.hi, raw.lo &^ hm.lo}
-		k := netKey{start, e.bits}
+		k := netKey{start, uint8(e.bits)}
 		if j, ok := held[k]; ok {
 			p := &list[j]
 			prev := &b.entries[p.src]
-			if p.raw == raw {
+			if prev.addr == e.addr {
 				b.stats.Duplicates++
 				if len(b.warnings) < maxWarnings {
 					b.warn(b.path(e), "duplicate network "+strconv.Quote(e.text)+
@@ -140,18 +148,11 @@ func (b *builder) family(width int) []prefix {
 				b.warn(b.path(e), "network "+strconv.Quote(e.text)+" replaces "+
 					strconv.Quote(prev.text)+" at "+b.path(prev))
 			}
-			p.raw, p.zone, p.src = raw, e.zone, i
+			p.zone, p.src = e.zone, int32(i)
 			continue
 		}
-		held[k] = len(list)
-		list = append(list, prefix{
-			start: start,
-			end:   u128{start.hi | hm.hi, start.lo | hm.lo},
-			raw:   raw,
-			bits:  e.bits,
-			zone:  e.zone,
-			src:   i,
-		})
+		held[k] = int32(len(list))
+		list = append(list, prefix{start: start, zone: e.zone, src: int32(i), bits: uint8(e.bits)})
 	}
 	slices.SortFunc(list, func(x, y prefix) int {
 		if c := x.start.cmp(y.start); c != 0 {
@@ -165,9 +166,11 @@ func (b *builder) family(width int) []prefix {
 // flatten turns nested-or-disjoint prefixes (sorted by start, then length)
 // into non-overlapping intervals covering the whole family, each mapped to
 // the zone of the most specific prefix containing it; adjacent intervals
-// have different zones. lastAddr is the family's last address.
-func flatten(list []prefix, lastAddr u128) []interval {
-	out := []interval{{start: u128{}, zone: -1}}
+// have different zones. width is 32 or 128.
+func flatten(list []prefix, width int) []interval {
+	lastAddr := hostMask(width, 0)
+	out := make([]interval, 1, 2*len(list)+1)
+	out[0] = interval{start: u128{}, zone: -1}
 	emit := func(at u128, zone int32) {
 		last := &out[len(out)-1]
 		if last.start == at {
@@ -181,7 +184,11 @@ func flatten(list []prefix, lastAddr u128) []interval {
 			out = append(out, interval{start: at, zone: zone})
 		}
 	}
-	var stack []*prefix
+	type open struct {
+		end  u128
+		zone int32
+	}
+	stack := make([]open, 0, width+1) // nesting depth is at most width+1
 	pop := func() {
 		top := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -200,7 +207,8 @@ func flatten(list []prefix, lastAddr u128) []interval {
 			pop()
 		}
 		emit(p.start, p.zone)
-		stack = append(stack, p)
+		hm := hostMask(width, int(p.bits))
+		stack = append(stack, open{end: u128{p.start.hi | hm.hi, p.start.lo | hm.lo}, zone: p.zone})
 	}
 	for len(stack) > 0 {
 		pop()
@@ -208,13 +216,32 @@ func flatten(list []prefix, lastAddr u128) []interval {
 	return out
 }
 
-// build makes the Table from the zones and entries of a parsed file.
-func build(name, root string, deep bool, zones []Zone, entries []rawEntry) *Table {
+// indexMin is the number of intervals of a family from which Parse builds
+// the 16-bit first-level index (256 KiB) in front of the binary search.
+const indexMin = 1024
+
+// topIndex returns idx with idx[h] = number of starts whose top 16 bits are
+// below h, for h in [0, 65536].
+func topIndex(n int, top16 func(i int) uint32) []uint32 {
+	idx := make([]uint32, 1<<16+1)
+	j := 0
+	for h := range uint32(1<<16 + 1) {
+		for j < n && top16(j) < h {
+			j++
+		}
+		idx[h] = uint32(j)
+	}
+	return idx
+}
+
+// build makes the Table from the zones and entries of a parsed file. A
+// family with at least minIndex intervals gets a first-level index.
+func build(name, root string, deep bool, zones []Zone, entries []rawEntry, minIndex int) *Table {
 	b := &builder{name: name, root: root, zones: zones, entries: entries}
 	t := &Table{name: name, deep: deep, zones: zones}
 
 	if list := b.family(32); len(list) > 0 {
-		iv := flatten(list, u128{0, 1<<32 - 1})
+		iv := flatten(list, 32)
 		t.starts4 = make([]uint32, len(iv))
 		t.zones4 = make([]int32, len(iv))
 		for i, v := range iv {
@@ -222,9 +249,12 @@ func build(name, root string, deep bool, zones []Zone, entries []rawEntry) *Tabl
 			t.zones4[i] = v.zone
 		}
 		b.stats.Prefixes4 = len(list)
+		if len(iv) >= minIndex {
+			t.idx4 = topIndex(len(iv), func(i int) uint32 { return t.starts4[i] >> 16 })
+		}
 	}
 	if list := b.family(128); len(list) > 0 {
-		iv := flatten(list, u128{^uint64(0), ^uint64(0)})
+		iv := flatten(list, 128)
 		t.starts6 = make([]u128, len(iv))
 		t.zones6 = make([]int32, len(iv))
 		for i, v := range iv {
@@ -232,6 +262,9 @@ func build(name, root string, deep bool, zones []Zone, entries []rawEntry) *Tabl
 			t.zones6[i] = v.zone
 		}
 		b.stats.Prefixes6 = len(list)
+		if len(iv) >= minIndex {
+			t.idx6 = topIndex(len(iv), func(i int) uint32 { return uint32(t.starts6[i].hi >> 48) })
+		}
 	}
 	b.stats.Zones = len(zones)
 	b.stats.Intervals4 = len(t.starts4)

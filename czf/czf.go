@@ -76,6 +76,11 @@ type Table struct {
 	// v6: the same with 128-bit starts.
 	starts6 []u128
 	zones6  []int32
+	// idx4[h] (idx6[h]) is the number of intervals starting below h<<16 (the
+	// top 16 bits of the address equal to h), for h in [0, 65536]: the search
+	// for an address with top bits h is confined to [idx[h], idx[h+1]). nil
+	// for small tables, which are searched whole.
+	idx4, idx6 []uint32
 
 	stats    Stats
 	warnings []string
@@ -98,14 +103,27 @@ func (t *Table) Lookup(a netip.Addr) (zone int, ok bool) {
 			return -1, false
 		}
 		b := a.As4()
-		z = t.zones4[search4(t.starts4, binary.BigEndian.Uint32(b[:]))]
+		x := binary.BigEndian.Uint32(b[:])
+		if t.idx4 != nil {
+			h := x >> 16
+			lo, hi := t.idx4[h], t.idx4[h+1]
+			z = t.zones4[int(lo)+search4(t.starts4[lo:hi], x)]
+		} else {
+			z = t.zones4[search4(t.starts4, x)]
+		}
 	case a.Is6():
 		if len(t.starts6) == 0 {
 			return -1, false
 		}
 		b := a.As16()
 		x := u128{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])}
-		z = t.zones6[search6(t.starts6, x)]
+		if t.idx6 != nil {
+			h := x.hi >> 48
+			lo, hi := t.idx6[h], t.idx6[h+1]
+			z = t.zones6[int(lo)+search6(t.starts6[lo:hi], x)]
+		} else {
+			z = t.zones6[search6(t.starts6, x)]
+		}
 	default:
 		return -1, false
 	}
@@ -115,7 +133,7 @@ func (t *Table) Lookup(a netip.Addr) (zone int, ok bool) {
 	return int(z), true
 }
 
-// search4 returns the index of the last start <= x; starts[0] is 0.
+// search4 returns the index of the last start <= x, -1 if none.
 func search4(starts []uint32, x uint32) int {
 	lo, hi := 0, len(starts)
 	for lo < hi {
@@ -129,7 +147,7 @@ func search4(starts []uint32, x uint32) int {
 	return lo - 1
 }
 
-// search6 returns the index of the last start <= x; starts[0] is 0.
+// search6 returns the index of the last start <= x, -1 if none.
 func search6(starts []u128, x u128) int {
 	lo, hi := 0, len(starts)
 	for lo < hi {

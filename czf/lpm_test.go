@@ -201,6 +201,12 @@ func TestLPMAgainstNaive(t *testing.T) {
 			addrs = append(addrs, a)
 		}
 		checkAgainstNaive(t, tb, held, addrs)
+		// The same with the first-level index forced on.
+		indexed := build("rand.json", p.root, deep, p.zones, p.entries, 0)
+		if indexed.idx4 == nil && indexed.stats.Prefixes4 > 0 || indexed.idx6 == nil && indexed.stats.Prefixes6 > 0 {
+			t.Fatal("index not built")
+		}
+		checkAgainstNaive(t, indexed, held, addrs)
 		st := tb.Stats()
 		n4, n6 := 0, 0
 		for _, h := range held {
@@ -229,7 +235,16 @@ func TestLPMGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	held := naiveHeld(p.entries)
-	checkAgainstNaive(t, tb, held, probes(held, -1))
+	if tb.idx4 == nil || tb.idx6 == nil {
+		t.Fatalf("no first-level index on %+v", tb.Stats())
+	}
+	addrs := probes(held, 500)
+	checkAgainstNaive(t, tb, held, addrs)
+	plain := build("gen.json", p.root, false, p.zones, p.entries, 1<<30)
+	if plain.idx4 != nil || plain.idx6 != nil {
+		t.Fatal("index built")
+	}
+	checkAgainstNaive(t, plain, held, addrs)
 	if !strings.HasPrefix(string(Generate(42, 200, 20)), string(data[:100])) || string(Generate(42, 200, 20)) != string(data) {
 		t.Error("Generate is not deterministic")
 	}

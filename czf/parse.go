@@ -41,7 +41,7 @@ func parse(name string, data []byte, deep bool) (*Table, error) {
 	if len(p.probs) > 0 {
 		return nil, &Error{File: name, Problems: p.probs}
 	}
-	return build(name, p.root, deep, p.zones, p.entries), nil
+	return build(name, p.root, deep, p.zones, p.entries, indexMin), nil
 }
 
 // parser walks the JSON token stream in document order.
@@ -54,6 +54,9 @@ type parser struct {
 	probs   []Problem
 	zones   []Zone
 	entries []rawEntry
+	// buf4 and buf6 hold one zone's entries until the zone is complete
+	// (network6 entries are inserted before network entries).
+	buf4, buf6 []rawEntry
 }
 
 // collect decodes and validates a file without building the lookup arrays.
@@ -63,6 +66,7 @@ func collect(name string, data []byte, deep bool) *parser {
 		p.root = rootDCZ
 	}
 	p.dec.UseNumber()
+	p.entries = make([]rawEntry, 0, len(data)/24)
 	p.document()
 	return p
 }
@@ -220,7 +224,7 @@ func (p *parser) zone(name, path string) {
 	}
 	z := Zone{Name: name}
 	zi := int32(len(p.zones))
-	var v4, v6 []rawEntry
+	v4, v6 := p.buf4[:0], p.buf6[:0]
 	seen := make(map[string]bool, 4)
 	for p.more() {
 		tok, ok := p.token(path)
@@ -238,9 +242,9 @@ func (p *parser) zone(name, path string) {
 		}
 		switch {
 		case key == "network":
-			v4 = p.networks(fpath, zi, "network")
+			v4 = p.networks(v4[:0], fpath, zi, "network")
 		case key == "network6":
-			v6 = p.networks(fpath, zi, "network6")
+			v6 = p.networks(v6[:0], fpath, zi, "network6")
 		case key == "coordinates":
 			p.coordinates(fpath, &z)
 		case key == "caches" && p.deep:
@@ -255,24 +259,25 @@ func (p *parser) zone(name, path string) {
 	p.zones = append(p.zones, z)
 	p.entries = append(p.entries, v6...)
 	p.entries = append(p.entries, v4...)
+	p.buf4, p.buf6 = v4, v6
 }
 
-// networks walks an array of CIDR strings. null is an absent array.
-func (p *parser) networks(path string, zone int32, key string) []rawEntry {
+// networks walks an array of CIDR strings, appending the entries to out.
+// null is an absent array.
+func (p *parser) networks(out []rawEntry, path string, zone int32, key string) []rawEntry {
 	tok, ok := p.token(path)
 	if !ok || tok == nil {
-		return nil
+		return out
 	}
 	if tok != json.Delim('[') {
 		p.problem(path, "expected an array of CIDR strings, got "+describe(tok))
 		p.skipRest(path, tok)
-		return nil
+		return out
 	}
-	var out []rawEntry
 	for i := 0; p.more(); i++ {
 		tok, ok := p.token(path)
 		if !ok {
-			return nil
+			return out
 		}
 		s, isString := tok.(string)
 		if !isString {

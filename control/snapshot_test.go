@@ -252,3 +252,17 @@ func TestParseSnapshotWrapped(t *testing.T) {
 		t.Errorf("wrapped: %d DSes", len(s.DeliveryServices))
 	}
 }
+
+func BenchmarkParseSnapshotFixture(b *testing.B) {
+	data, err := os.ReadFile(fixture.Path(b, "atc/CrConfig.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseSnapshot("CrConfig.json", data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

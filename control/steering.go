@@ -60,12 +60,6 @@ func (s *Steering) Entry(xmlID string) (*SteeringEntry, bool) {
 	return &s.Entries[i], true
 }
 
-var (
-	steeringEntryKeys  = []string{"deliveryService", "clientSteering", "targets", "filters"}
-	steeringTargetKeys = []string{"deliveryService", "weight", "order", "geoOrder", "latitude", "longitude"}
-	steeringFilterKeys = []string{"pattern", "deliveryService"}
-)
-
 // warnUnknown reports keys Traffic Router's strict decoding would reject.
 // Signpost keeps the data (forward compatibility) and warns.
 func warnUnknown(p *problems, n *node, path string, known []string) {
@@ -113,7 +107,7 @@ func ParseSteering(name string, data []byte) (*Steering, error) {
 			if !p.object(e, ep, true) {
 				continue
 			}
-			warnUnknown(p, e, ep, steeringEntryKeys)
+			warnUnknown(p, e, ep, []string{"deliveryService", "clientSteering", "targets", "filters"})
 			ent := SteeringEntry{
 				DeliveryService: requiredString(p, e, ep, "deliveryService"),
 				ClientSteering:  p.boolean(e.get("clientSteering"), field(ep, "clientSteering"), false),
@@ -126,7 +120,7 @@ func ParseSteering(name string, data []byte) (*Steering, error) {
 					if !p.object(tn, jp, true) {
 						continue
 					}
-					warnUnknown(p, tn, jp, steeringTargetKeys)
+					warnUnknown(p, tn, jp, []string{"deliveryService", "weight", "order", "geoOrder", "latitude", "longitude"})
 					ent.Targets = append(ent.Targets, SteeringTarget{
 						DeliveryService: requiredString(p, tn, jp, "deliveryService"),
 						Weight:          p.integer(tn.get("weight"), field(jp, "weight"), 0),
@@ -145,7 +139,7 @@ func ParseSteering(name string, data []byte) (*Steering, error) {
 					if !p.object(fn, jp, true) {
 						continue
 					}
-					warnUnknown(p, fn, jp, steeringFilterKeys)
+					warnUnknown(p, fn, jp, []string{"pattern", "deliveryService"})
 					flt := SteeringFilter{
 						Pattern:         requiredString(p, fn, jp, "pattern"),
 						DeliveryService: requiredString(p, fn, jp, "deliveryService"),

@@ -252,3 +252,18 @@ func TestStateDirectoryFallback(t *testing.T) {
 		t.Errorf("generation %d", st.Generation)
 	}
 }
+
+func TestFixtureCDNDirectory(t *testing.T) {
+	dir := filepath.Join(fixture.RepoRoot(t), "examples", "fixture-cdn")
+	h := start(t, dir, t.TempDir())
+	h.waitFor("first set", func() bool { return h.last() != nil })
+	s := h.last()
+	if s.Snapshot == nil || s.Health == nil || s.CoverageZones == nil || s.DeepCoverageZones == nil || s.Geo == nil ||
+		s.AnonymousIP == nil || s.AnonymousPolicy == nil || s.RegionalGeoblock == nil || s.Steering == nil ||
+		s.Federations == nil || s.TLSKeys == nil {
+		t.Errorf("incomplete set: %+v", s)
+	}
+	if s.DNSSECKeys != nil || len(s.Hashes) != 11 {
+		t.Errorf("hashes %v", s.Hashes)
+	}
+}

@@ -63,7 +63,8 @@ type Stats struct {
 const maxWarnings = 20
 
 // Table is a parsed coverage zone or deep coverage zone file. The zero value
-// and a nil *Table are empty tables: every lookup misses.
+// and a nil *Table are empty tables: every lookup misses (Zone must not be
+// called on them, having no zones).
 type Table struct {
 	name  string
 	deep  bool
@@ -175,15 +176,30 @@ func (t *Table) Len() int {
 }
 
 // Name returns the file name given to Parse or ParseDeep.
-func (t *Table) Name() string { return t.name }
+func (t *Table) Name() string {
+	if t == nil {
+		return ""
+	}
+	return t.name
+}
 
 // Deep reports whether the table was read with ParseDeep.
-func (t *Table) Deep() bool { return t.deep }
+func (t *Table) Deep() bool { return t != nil && t.deep }
 
 // Stats returns counts of what the parse kept and ignored.
-func (t *Table) Stats() Stats { return t.stats }
+func (t *Table) Stats() Stats {
+	if t == nil {
+		return Stats{}
+	}
+	return t.stats
+}
 
 // Warnings describes the first (at most 20) ignored duplicates and
 // overrides, one "file: path: message" line each, for the loader to log.
 // Stats has the full counts. The slice belongs to the table.
-func (t *Table) Warnings() []string { return t.warnings }
+func (t *Table) Warnings() []string {
+	if t == nil {
+		return nil
+	}
+	return t.warnings
+}

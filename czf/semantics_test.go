@@ -85,8 +85,8 @@ func TestNilAndInvalid(t *testing.T) {
 	if z, ok := tb.Lookup(netip.MustParseAddr("1.2.3.4")); ok || z != -1 {
 		t.Errorf("nil table lookup = %d, %v", z, ok)
 	}
-	if tb.Len() != 0 {
-		t.Error("nil Len")
+	if tb.Len() != 0 || tb.Name() != "" || tb.Deep() || tb.Stats() != (Stats{}) || tb.Warnings() != nil {
+		t.Error("nil table accessors")
 	}
 	var zero Table
 	if _, ok := zero.Lookup(netip.MustParseAddr("::1")); ok {

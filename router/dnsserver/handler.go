@@ -1,0 +1,181 @@
+// Package dnsserver is the transport of the authoritative DNS server: UDP
+// with one SO_REUSEPORT socket per worker and batched recvmmsg/sendmmsg,
+// TCP per RFC 7766 with connection caps and timeouts, the per-packet path
+// (header gate, handler, response) without allocation, and counters.
+//
+// Routing decisions live behind the Handler interface; this package knows
+// nothing about zones or tables.
+package dnsserver
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"github.com/signpost-cdn/signpost/internal/dnswire"
+)
+
+// Transport is the protocol a query arrived on.
+type Transport uint8
+
+// Transports.
+const (
+	UDP Transport = iota
+	TCP
+)
+
+// String names the transport.
+func (t Transport) String() string {
+	if t == TCP {
+		return "tcp"
+	}
+	return "udp"
+}
+
+// Handler answers accepted queries. ServeDNS is called with a query that
+// passed the header gate (QR=0, opcode QUERY, one question, class IN or
+// ANY, EDNS version 0) and a Response already holding the header and the
+// question; the handler appends records, sets the RCODE and AA, and may
+// echo ECS with SetECSScope or Drop the query. When it returns, the server
+// finishes the message (OPT, header counts, truncation to the transport's
+// limit) and sends it.
+//
+// ServeDNS runs on a worker goroutine and is called concurrently from
+// several workers; it must not block, must not retain w, q or their slices
+// after returning, and should not allocate. Both w and q are reused for the
+// next query of the worker.
+type Handler interface {
+	ServeDNS(w *Response, q *dnswire.Query, client netip.AddrPort)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(w *Response, q *dnswire.Query, client netip.AddrPort)
+
+// ServeDNS calls f.
+func (f HandlerFunc) ServeDNS(w *Response, q *dnswire.Query, client netip.AddrPort) {
+	f(w, q, client)
+}
+
+var _ Handler = HandlerFunc(nil)
+
+// Response is the handler's view of the response under construction. It
+// wraps a dnswire.Writer over the worker's pooled transmit buffer; its
+// lifetime is one ServeDNS call.
+type Response struct {
+	w    dnswire.Writer
+	tr   Transport
+	drop bool
+}
+
+// Transport returns the protocol of the query.
+func (r *Response) Transport() Transport { return r.tr }
+
+// Drop makes the server send nothing for this query.
+func (r *Response) Drop() { r.drop = true }
+
+// SetRcode sets the response code (dnswire.Rcode*).
+func (r *Response) SetRcode(rcode int) { r.w.SetRcode(rcode) }
+
+// SetAuthoritative sets or clears AA.
+func (r *Response) SetAuthoritative(aa bool) { r.w.SetAuthoritative(aa) }
+
+// SetECSScope echoes the query's Client Subnet option with this scope prefix
+// length. Without a call ECS is not echoed.
+func (r *Response) SetECSScope(scope uint8) { r.w.SetECSScope(scope) }
+
+// Append appends a record from a template to a section; see
+// dnswire.Writer.AppendTTL for the truncation rules.
+func (r *Response) Append(s dnswire.Section, owner dnswire.Owner, rr *dnswire.RR) bool {
+	return r.w.AppendTTL(s, owner, rr, rr.TTL)
+}
+
+// AppendTTL is Append with a TTL that overrides the template's.
+func (r *Response) AppendTTL(s dnswire.Section, owner dnswire.Owner, rr *dnswire.RR, ttl uint32) bool {
+	return r.w.AppendTTL(s, owner, rr, ttl)
+}
+
+// Truncated reports whether an answer or authority RRset did not fit (TC).
+func (r *Response) Truncated() bool { return r.w.Truncated() }
+
+// Count returns the number of records appended to a section.
+func (r *Response) Count(s dnswire.Section) int { return r.w.Count(s) }
+
+// handlerRef boxes a Handler for atomic.Pointer.
+type handlerRef struct{ h Handler }
+
+// Processor runs the per-packet path: header gate and parse, the handler,
+// and the finished response, counting into a stats shard. The UDP and TCP
+// engines own one per worker or connection; tests and fuzzers use it
+// directly. A Processor is not safe for concurrent use.
+type Processor struct {
+	q       dnswire.Query
+	r       Response
+	handler *atomic.Pointer[handlerRef]
+	shard   *shard
+}
+
+// NewProcessor returns a Processor calling h, with its own Stats.
+func NewProcessor(h Handler) *Processor {
+	p := &Processor{handler: new(atomic.Pointer[handlerRef]), shard: &newStats(1).shards[0]}
+	if h != nil {
+		p.handler.Store(&handlerRef{h})
+	}
+	return p
+}
+
+// Serve handles one raw query msg from client and returns the response,
+// built in dst[:0] without growing it, or nil when nothing must be sent.
+// The size limit is the query's UDP limit over UDP (512 without EDNS, else
+// the client's size within [512, 1232]) and 65535 over TCP, capped by
+// cap(dst). msg must stay unchanged until Serve returns.
+func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) (resp []byte) {
+	start := time.Now()
+	st := p.shard
+	st.queries.Add(1)
+	defer func() {
+		if recover() != nil {
+			st.drops[DropPanic].Add(1)
+			resp = nil
+		}
+	}()
+	q := &p.q
+	v := q.Parse(msg)
+	if v == dnswire.Drop {
+		st.drops[DropMalformed].Add(1)
+		return nil
+	}
+	limit := dnswire.MaxTCPSize
+	if tr == UDP {
+		limit = q.UDPLimit()
+	}
+	r := &p.r
+	r.tr, r.drop = tr, false
+	r.w.Start(dst, q, limit)
+	if v == dnswire.Reply {
+		r.w.SetRcode(q.Rcode)
+	} else {
+		st.qtypes[qtypeBucket(q.Type)].Add(1)
+		ref := p.handler.Load()
+		if ref == nil {
+			st.drops[DropNotReady].Add(1)
+			return nil
+		}
+		ref.h.ServeDNS(r, q, client)
+		if r.drop {
+			st.drops[DropHandler].Add(1)
+			return nil
+		}
+	}
+	out := r.w.Finish()
+	if out == nil {
+		st.drops[DropNoRoom].Add(1)
+		return nil
+	}
+	st.countResponse(r.w.Rcode(), r.w.Truncated(), time.Since(start))
+	return out
+}
+
+// Stats returns the counters of a Processor made by NewProcessor.
+func (p *Processor) Stats() Snapshot {
+	return snapshotShards(p.shard)
+}

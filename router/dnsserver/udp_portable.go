@@ -1,0 +1,41 @@
+package dnsserver
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/signpost-cdn/signpost/internal/dnswire"
+)
+
+// serveUDPPortable is the one-datagram-per-call loop (ReadMsgUDPAddrPort,
+// allocation-free since Go 1.20), used where recvmmsg is unavailable.
+func (s *Server) serveUDPPortable(ctx context.Context, c *net.UDPConn, p *Processor) error {
+	rx := make([]byte, rxSlot)
+	tx := make([]byte, 0, dnswire.MaxUDPSize)
+	for {
+		n, _, flags, from, err := c.ReadMsgUDPAddrPort(rx, nil)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil
+			}
+			continue
+		}
+		if flags&unix.MSG_TRUNC != 0 {
+			p.shard.queries.Add(1)
+			p.shard.drops[DropOversize].Add(1)
+			continue
+		}
+		resp := p.Serve(tx, rx[:n], netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), UDP)
+		if resp == nil {
+			continue
+		}
+		if _, err := c.WriteToUDPAddrPort(resp, from); err != nil {
+			p.shard.drops[DropWriteError].Add(1)
+		}
+	}
+}

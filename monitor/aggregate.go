@@ -75,7 +75,7 @@ func (a *aggregator) Run(ctx context.Context) error {
 		case p := <-a.peerIn:
 			a.onPeer(&p)
 		case <-tick.C:
-			if a.dirty || a.peerAgeChanged() {
+			if a.dirty || a.peerAgeChanged() || a.m.configErrors.Load() != a.m.state.Load().Counters.ConfigErrors {
 				a.publish()
 			}
 		}
@@ -329,7 +329,7 @@ func (a *aggregator) onPeer(p *peerResult) {
 	} else {
 		ps.Caches, ps.DSes = p.caches, p.dses
 	}
-	if old == nil || old.OK != ps.OK {
+	if old == nil || old.LastPoll.IsZero() || old.OK != ps.OK {
 		desc := "Peer is reachable"
 		if !ps.OK {
 			desc = "Peer is unreachable: " + ps.Error
@@ -369,6 +369,7 @@ func (a *aggregator) publish() {
 	a.version++
 	now := a.m.now()
 	st := &State{Version: a.version, Time: now, Counters: a.counters}
+	st.Counters.ConfigErrors = a.m.configErrors.Load()
 	if a.cur == nil {
 		st.Caches, st.DSes, st.Peers = map[string]*CacheState{}, map[string]*DSState{}, map[string]*PeerState{}
 		a.m.state.Store(st)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,3 +195,5 @@ func (tm *testMonitor) waitReady(t *testing.T) {
 	t.Helper()
 	eventually(t, 5*time.Second, func() (bool, string) { return tm.State().Ready, "not ready" })
 }
+
+func stringContains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -156,11 +156,16 @@ func (m *Monitor) serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("monitor: serve: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	err := srv.Shutdown(sctx)
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
+	if err := srv.Shutdown(sctx); err != nil {
+		// Connections that never sent a request keep Shutdown waiting;
+		// close what is left.
+		m.log.Debug("monitor: shutdown incomplete, closing", "error", err)
+		_ = srv.Close()
 	}
-	return err
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
+		return fmt.Errorf("monitor: serve: %w", serr)
+	}
+	return nil
 }

@@ -244,7 +244,7 @@ func TestDeliveryServiceThresholds(t *testing.T) {
 		},
 	}), monOpts{})
 	for _, c := range fleet.Caches {
-		c.SetTPS(80)      // 160 tps total across two caches > 100
+		c.SetTPS(80)     // 160 tps total across two caches > 100
 		c.SetKbps(40000) // 80,000 kbps total > 50,000
 	}
 	eventually(t, 8*time.Second, func() (bool, string) {

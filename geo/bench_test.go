@@ -68,3 +68,12 @@ func BenchmarkLoadCityTestDB(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseClientAddr(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := ParseClientAddr("2001:db8::1/56"); !ok {
+			b.Fatal("not ok")
+		}
+	}
+}

@@ -62,3 +62,16 @@ func TestDistanceAndDefaultsAllocs(t *testing.T) {
 	}
 	_ = sink
 }
+
+func TestParseClientAddrAllocs(t *testing.T) {
+	for _, s := range []string{"192.0.2.1/24", "[2001:db8::1]", "::ffff:192.0.2.1", "not an address", ""} {
+		if allocs := testing.AllocsPerRun(1000, func() { ParseClientAddr(s) }); allocs != 0 {
+			t.Errorf("ParseClientAddr(%q) allocates %v times", s, allocs)
+		}
+	}
+	// Budget: malformed text made only of address characters reaches
+	// netip.ParseAddr, whose error value allocates once.
+	if allocs := testing.AllocsPerRun(1000, func() { ParseClientAddr("1.2.3") }); allocs > 1 {
+		t.Errorf("ParseClientAddr(\"1.2.3\") allocates %v times, budget 1", allocs)
+	}
+}

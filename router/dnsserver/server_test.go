@@ -362,3 +362,24 @@ func TestNewErrors(t *testing.T) {
 		t.Fatal("bad address")
 	}
 }
+
+func TestOversizeDatagramDropped(t *testing.T) {
+	s := startServer(t, Config{Handler: newStaticHandler(t), Workers: 1})
+	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(s.UDPAddr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	big := make([]byte, 65000)
+	copy(big, packMsg(t, newQuery("a.test.example.", dns.TypeA)))
+	if _, err := c.Write(big); err != nil {
+		t.Fatal(err)
+	}
+	// A normal query right after is answered; the big one was dropped.
+	if r := exchange(t, "udp", s.UDPAddr().String(), newQuery("a.test.example.", dns.TypeA)); len(r.Answer) != 1 {
+		t.Fatal(r)
+	}
+	if st := s.Stats(); st.Drops[DropOversize] != 1 {
+		t.Fatalf("oversize drops %v", st.Drops)
+	}
+}

@@ -110,9 +110,10 @@ func (s *Stats) nameIs(i int, n string) bool {
 	return string(s.bytes(e.name)) == n
 }
 
-// LookupNum finds a numeric stat by its flat name.
+// LookupNum finds a numeric stat by its flat name. When a payload repeats
+// a name the last occurrence wins, as with encoding/json.
 func (s *Stats) LookupNum(name string) (float64, bool) {
-	for i := range s.ents {
+	for i := len(s.ents) - 1; i >= 0; i-- {
 		if s.nameIs(i, name) {
 			return s.Num(i)
 		}
@@ -297,45 +298,73 @@ func (d *jscan) boolean() (bool, error) {
 	return false, d.literal("false")
 }
 
-// number parses a JSON number. Integers up to 2^53 are converted without
-// strconv; everything else goes through strconv.ParseFloat.
+// number parses a JSON number at the cursor.
 func (d *jscan) number() (float64, error) {
-	start := d.i
-	neg := false
-	if d.peek() == '-' {
-		neg = true
-		d.i++
-	}
-	digits := d.i
-	var n uint64
-	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-		n = n*10 + uint64(d.b[d.i]-'0')
-		d.i++
-	}
-	if d.i == digits {
-		d.i = start
+	f, n, ok := scanNumber(d.b[d.i:])
+	if !ok {
 		return 0, d.errf("invalid value")
 	}
-	if c := d.peek(); c != '.' && c != 'e' && c != 'E' && d.i-digits <= 15 {
-		if neg {
-			return -float64(n), nil
-		}
-		return float64(n), nil
-	}
-	for d.i < len(d.b) {
-		c := d.b[d.i]
-		if (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
-			d.i++
-			continue
-		}
-		break
-	}
-	f, err := strconv.ParseFloat(string(d.b[start:d.i]), 64)
-	if err != nil {
-		d.i = start
-		return 0, d.errf("invalid number")
-	}
+	d.i += n
 	return f, nil
+}
+
+// scanNumber parses the number at the start of b, returning its value and
+// length. Integers of up to 15 digits are converted without strconv;
+// everything else goes through strconv.ParseFloat. It does not allocate.
+func scanNumber(b []byte) (float64, int, bool) {
+	i := 0
+	neg := false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	digits := i
+	var n uint64
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		n = n*10 + uint64(b[i]-'0')
+		i++
+	}
+	if i == digits {
+		return 0, 0, false
+	}
+	if i == len(b) || (b[i] != '.' && b[i] != 'e' && b[i] != 'E') {
+		if i-digits <= 15 {
+			if neg {
+				return -float64(n), i, true
+			}
+			return float64(n), i, true
+		}
+	}
+	// JSON grammar: [.digits+] [(e|E) [+|-] digits+]; checked here so that
+	// strconv only sees valid numbers (its error path allocates).
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, 0, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return 0, 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(string(b[:i]), 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	return f, i, true
 }
 
 // str parses a JSON string; without escapes the span points into the body,
@@ -537,13 +566,6 @@ func csvSystemKey(name []byte) bool {
 
 // parseNum parses a decimal number without allocating.
 func parseNum(b []byte) (float64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	d := jscan{b: b}
-	f, err := d.number()
-	if err != nil || d.i != len(b) {
-		return 0, false
-	}
-	return f, true
+	f, n, ok := scanNumber(b)
+	return f, ok && n == len(b)
 }

@@ -210,6 +210,8 @@ type AddUserOptions struct {
 	// empty or unset the first line of Stdin is the password.
 	PasswordEnv string
 	Stdin       io.Reader
+	// BcryptCost is the bcrypt work factor; 0 means bcrypt.DefaultCost.
+	BcryptCost int
 }
 
 // AddUser creates the user (or replaces its password and role, ending its
@@ -225,7 +227,11 @@ func AddUser(ctx context.Context, opts AddUserOptions, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	cost := opts.BcryptCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
 	if err != nil {
 		return fmt.Errorf("ops user add: %w", err)
 	}

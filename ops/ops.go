@@ -25,7 +25,7 @@ const (
 )
 
 // CheckName validates a CDN or user name: non-empty valid UTF-8 of at most
-// max bytes without control characters. Anything else (quotes, semicolons,
+// max bytes without control characters, and not "." or "..". Anything else (quotes, semicolons,
 // SQL, any script) is a valid name; every query is parameterized.
 func CheckName(what, name string, max int) error {
 	switch {
@@ -33,6 +33,8 @@ func CheckName(what, name string, max int) error {
 		return &InputError{Msg: what + ": must not be empty"}
 	case len(name) > max:
 		return &InputError{Msg: fmt.Sprintf("%s: %d bytes, longer than the limit of %d", what, len(name), max)}
+	case name == "." || name == "..":
+		return &InputError{Msg: what + ": " + strconv.Quote(name) + " cannot be addressed in a URL path"}
 	case !utf8.ValidString(name):
 		return &InputError{Msg: what + ": not valid UTF-8: " + strconv.QuoteToASCII(name)}
 	}

@@ -44,10 +44,16 @@ type Ring struct {
 	pos     []int32   // zero-hash members with Order >= 0, processing order
 	budget  int       // walk steps before falling back to per-member search
 	pool    sync.Pool // *scratch, for rings too large for the stack buffers
+
+	// A bucket index over pts: the points of bucket b (see bucket) are
+	// pts[bidx[b]:bidx[b+1]]. It replaces most of the binary search.
+	bidx   []int32
+	bmin   float64
+	bscale float64
 }
 
 // stackMembers is the largest ring whose query scratch lives on the stack.
-const stackMembers = 32
+const stackMembers = 16
 
 // NewRing builds the ring of members. All members with points must share
 // one hash mode.
@@ -119,10 +125,55 @@ func NewRing(members []Member) (*Ring, error) {
 			r.pos = append(r.pos, z)
 		}
 	}
+	r.buildIndex()
 	r.budget = 4*len(r.weights) + 32
 	n := r.n
 	r.pool.New = func() any { return newScratch(n) }
 	return r, nil
+}
+
+// buildIndex splits [pts[0], pts[last]] into about len(pts)/2 equal
+// buckets.
+func (r *Ring) buildIndex() {
+	n := len(r.pts)
+	if n < 16 || !(r.pts[n-1] > r.pts[0]) {
+		return
+	}
+	nb := n / 2
+	r.bmin = r.pts[0]
+	r.bscale = float64(nb) / (r.pts[n-1] - r.pts[0])
+	r.bidx = make([]int32, nb+1)
+	i := 0
+	for b := range nb {
+		for i < n && r.bucket(r.pts[i]) < b {
+			i++
+		}
+		r.bidx[b] = int32(i)
+	}
+	r.bidx[nb] = int32(n)
+}
+
+// bucket maps x monotonically (x <= y implies bucket(x) <= bucket(y)) to
+// [0, len(bidx)-2]: float subtraction and multiplication by a positive
+// constant are monotone, and so are the clamps and the truncation.
+func (r *Ring) bucket(x float64) int {
+	f := (x - r.bmin) * r.bscale
+	if !(f > 0) {
+		return 0
+	}
+	return int(min(f, float64(len(r.bidx)-2)))
+}
+
+// search returns the index of the first point >= h (len(pts) if none).
+// Points in lower buckets than h's are below h and points in higher
+// buckets above it, so only h's bucket is searched.
+func (r *Ring) search(h float64) int {
+	if r.bidx == nil {
+		return searchFloats(r.pts, h)
+	}
+	b := r.bucket(h)
+	lo, hi := int(r.bidx[b]), int(r.bidx[b+1])
+	return lo + searchFloats(r.pts[lo:hi], h)
 }
 
 // Len returns the number of members.
@@ -170,20 +221,33 @@ func (r *Ring) AppendNearest(dst []int32, h float64, k int, avail func(i int) bo
 	if r.n <= stackMembers {
 		var seen [1]uint64
 		var ent [stackMembers]entry
-		var occ [stackMembers]float64
-		s := selector{seen: seen[:], ent: ent[:0], occ: occ[:0]}
-		return r.appendNearest(dst, h, k, avail, &s)
+		s := newSelector(r, h, avail, seen[:], ent[:0], nil)
+		return r.appendNearest(dst, k, avail, &s)
 	}
 	sc := r.pool.Get().(*scratch)
 	clear(sc.seen)
-	s := selector{seen: sc.seen, ent: sc.ent[:0], occ: sc.occ[:0]}
-	dst = r.appendNearest(dst, h, k, avail, &s)
+	s := newSelector(r, h, avail, sc.seen, sc.ent[:0], sc.occ[:0])
+	dst = r.appendNearest(dst, k, avail, &s)
 	r.pool.Put(sc)
 	return dst
 }
 
-func (r *Ring) appendNearest(dst []int32, h float64, k int, avail func(i int) bool, s *selector) []int32 {
-	s.start(r, h, avail)
+func (r *Ring) appendNearest(dst []int32, k int, avail func(i int) bool, s *selector) []int32 {
+	// Knowing how many candidates there are stops the walk after the last
+	// one instead of walking on until the step budget runs out. It is free
+	// without a predicate; with one it costs a call per member, worth it
+	// unless only the nearest member is wanted.
+	switch {
+	case avail == nil:
+		s.remaining = len(r.weights)
+	case k > 1:
+		s.remaining = 0
+		for _, m := range r.weights {
+			if avail(int(m)) {
+				s.remaining++
+			}
+		}
+	}
 	start := len(dst)
 
 	// Zero-hash members with a negative order are prepended below the

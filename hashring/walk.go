@@ -22,13 +22,14 @@ type selector struct {
 	h     float64
 	avail func(i int) bool
 
-	lo, hi int      // next points below and above h
-	seen   []uint64 // members met by the walk (bit per member)
-	steps  int
+	lo, hi    int      // next points below and above h
+	seen      []uint64 // members met by the walk (bit per member)
+	steps     int
+	remaining int // candidates next has not returned yet; -1 when unknown
 
-	ent     []entry // collected members
-	occ     []float64
-	pend    entry // next member in key order, not yet collected
+	ent     []entry   // collected members; capacity for every member
+	occ     []float64 // occupied keys during simulate; nil for stack rings
+	pend    entry     // next member in key order, not yet collected
 	hasPend bool
 	done    bool // every candidate has been collected or the walk ended
 	ties    bool // two collected members share a key: bumps to simulate
@@ -36,11 +37,9 @@ type selector struct {
 	sorted  bool // ent is sorted by final key
 }
 
-func (s *selector) start(r *Ring, h float64, avail func(i int) bool) {
-	s.r, s.h, s.avail = r, h, avail
-	s.hi = searchFloats(r.pts, h)
-	s.lo = s.hi - 1
-	s.sorted = true
+func newSelector(r *Ring, h float64, avail func(i int) bool, seen []uint64, ent []entry, occ []float64) selector {
+	hi := r.search(h)
+	return selector{r: r, h: h, avail: avail, remaining: -1, lo: hi - 1, hi: hi, seen: seen, ent: ent, occ: occ, sorted: true}
 }
 
 // next returns the next candidate in ascending key order.
@@ -49,26 +48,37 @@ func (s *selector) next() (entry, bool) {
 		s.hasPend = false
 		return s.pend, true
 	}
+	if s.done || s.remaining == 0 {
+		s.done = true
+		return entry{}, false
+	}
 	pts, own, h := s.r.pts, s.r.own, s.h
-	for !s.done {
-		if s.lo < 0 && s.hi >= len(pts) {
-			s.done = true
-			break
-		}
-		if s.steps >= s.r.budget {
-			s.collectRest()
-			break
-		}
-		s.steps++
+	lo, hi, steps, budget := s.lo, s.hi, s.steps, s.r.budget
+	for steps < budget {
 		var d float64
-		var m int32
-		if s.hi >= len(pts) || (s.lo >= 0 && h-pts[s.lo] <= pts[s.hi]-h) {
-			d, m = h-pts[s.lo], own[s.lo]
-			s.lo--
-		} else {
-			d, m = pts[s.hi]-h, own[s.hi]
-			s.hi++
+		var p int
+		switch {
+		case hi < len(pts) && lo >= 0:
+			dh, dl := pts[hi]-h, h-pts[lo]
+			if dl <= dh {
+				d, p = dl, lo
+				lo--
+			} else {
+				d, p = dh, hi
+				hi++
+			}
+		case hi < len(pts):
+			d, p = pts[hi]-h, hi
+			hi++
+		case lo >= 0:
+			d, p = h-pts[lo], lo
+			lo--
+		default:
+			s.done = true
+			return entry{}, false
 		}
+		steps++
+		m := own[p]
 		w, bit := m>>6, uint64(1)<<(m&63)
 		if s.seen[w]&bit != 0 {
 			continue
@@ -77,8 +87,12 @@ func (s *selector) next() (entry, bool) {
 		if s.avail != nil && !s.avail(int(m)) {
 			continue
 		}
+		s.lo, s.hi, s.steps = lo, hi, steps
+		s.remaining--
 		return entry{raw: d, final: d, mem: m}, true
 	}
+	s.lo, s.hi, s.steps = lo, hi, steps
+	s.collectRest()
 	return entry{}, false
 }
 
@@ -99,7 +113,9 @@ func (s *selector) collectRest() {
 		}
 		p := s.r.points[m].vals
 		d := math.Abs(s.h - p[nearest(p, s.h)])
-		s.ent = append(s.ent, entry{raw: d, final: d, mem: m})
+		n := len(s.ent)
+		s.ent = s.ent[:n+1] // capacity holds every member
+		s.ent[n] = entry{raw: d, final: d, mem: m}
 	}
 	rest := s.ent[from:]
 	slices.SortFunc(rest, byRaw)
@@ -113,7 +129,9 @@ func (s *selector) collectRest() {
 
 func (s *selector) add(e entry) {
 	s.noteRaw(e.raw)
-	s.ent = append(s.ent, e)
+	n := len(s.ent)
+	s.ent = s.ent[:n+1] // capacity holds every member
+	s.ent[n] = e
 	s.sorted = false
 }
 
@@ -169,7 +187,11 @@ func (s *selector) simulate() {
 		return
 	}
 	slices.SortFunc(s.ent, byMem)
+	var buf [stackMembers]float64 // zeroed only when there are ties
 	occ := s.occ[:0]
+	if occ == nil {
+		occ = buf[:0]
+	}
 	for i := range s.ent {
 		k := s.ent[i].raw
 		j, found := slices.BinarySearch(occ, k)
@@ -180,10 +202,11 @@ func (s *selector) simulate() {
 			j++
 			found = j < len(occ) && occ[j] == k
 		}
-		occ = slices.Insert(occ, j, k)
+		occ = occ[:len(occ)+1] // capacity holds every member
+		copy(occ[j+1:], occ[j:])
+		occ[j] = k
 		s.ent[i].final = k
 	}
-	s.occ = occ
 	slices.SortFunc(s.ent, byFinal)
 	s.sorted = true
 }

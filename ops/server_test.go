@@ -335,3 +335,13 @@ func TestGenerationHeaderOnErrors(t *testing.T) {
 		t.Fatalf("404 of a missing file: %d generation %q", resp.StatusCode, resp.Header.Get(GenerationHeader))
 	}
 }
+
+func BenchmarkHeaderParsing(b *testing.B) {
+	e := newEntry([]byte("{}"), []byte("gz"), [32]byte{1})
+	inm := `W/"nope", ` + e.etagGz
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = acceptsGzip("br;q=1.0, gzip;q=0.8, *;q=0.1")
+		_ = etagMatch(inm, e)
+	}
+}

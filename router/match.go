@@ -1,0 +1,138 @@
+package router
+
+import (
+	"regexp"
+	"sort"
+)
+
+// MatchKind is the kind of one request matcher of a delivery service.
+type MatchKind uint8
+
+// Request matcher kinds (Traffic Router's HOST_REGEXP, PATH_REGEXP, HEADER_REGEXP).
+const (
+	MatchHost MatchKind = iota
+	MatchPath
+	MatchHeader
+)
+
+// requestMatcher is one compiled match of a matchset. All requestMatchers
+// of a dsMatcher must match (logical AND).
+type requestMatcher struct {
+	kind   MatchKind
+	regex  string // the regex as written in the snapshot (after the superhack)
+	header string // HEADER only: the header name, compared lower-case
+	re     *regexp.Regexp
+	key    string // sort key, see sortKey
+}
+
+// dsMatcher is one matchset of a delivery service.
+type dsMatcher struct {
+	ds   int32
+	reqs []requestMatcher
+}
+
+func (a *requestMatcher) same(b *requestMatcher) bool {
+	return a.kind == b.kind && a.regex == b.regex && a.header == b.header
+}
+
+// isWord reports whether c is in Java's \w class ([a-zA-Z_0-9]).
+func isWord(c byte) bool {
+	return c == '_' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+
+// isKeyChar reports whether c is in [\w-./], the class of Traffic Router's
+// "meta" pattern.
+func isKeyChar(c byte) bool { return isWord(c) || c == '-' || c == '.' || c == '/' }
+
+// sortKey reproduces Traffic Router's RequestMatcher sort key: group 2 of
+// the Java pattern `([\W])*([\w-\./]+).*` fully matched against the regex.
+// The greedy leading \W* run gives characters back only when nothing of the
+// key class follows it (for example ".*" yields ".").
+func sortKey(regex string) string {
+	l := 0
+	for l < len(regex) && !isWord(regex[l]) {
+		l++
+	}
+	for k := l; k >= 0; k-- {
+		if k < len(regex) && isKeyChar(regex[k]) {
+			e := k
+			for e < len(regex) && isKeyChar(regex[e]) {
+				e++
+			}
+			return regex[k:e]
+		}
+	}
+	return ""
+}
+
+// compareKeys orders sort keys like Traffic Router's ComparableStringByLength:
+// longer strings first, equal lengths in ascending lexicographic order.
+// Keys are ASCII (the key class is ASCII), so byte order equals UTF-16 order.
+func compareKeys(a, b string) int {
+	if len(a) != len(b) {
+		if len(a) > len(b) {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// compareMatchers reproduces DeliveryServiceMatcher.compareTo: request
+// matchers the two share are removed; of the rest, the smallest key decides
+// which matcher sorts first. On equal smallest keys the second matcher wins
+// (Java's TreeMap.put replaces the value of an equal key, and the second
+// matcher's entries are put last). Nothing left on either side means equal.
+func compareMatchers(a, b *dsMatcher) int {
+	var best string
+	found, bestIsB := false, false
+	consider := func(m *requestMatcher, isB bool) {
+		if !found {
+			best, found, bestIsB = m.key, true, isB
+			return
+		}
+		c := compareKeys(m.key, best)
+		if c < 0 || (c == 0 && isB) {
+			best, bestIsB = m.key, isB
+		}
+	}
+	for i := range a.reqs {
+		if !containsMatcher(b.reqs, &a.reqs[i]) {
+			consider(&a.reqs[i], false)
+		}
+	}
+	for i := range b.reqs {
+		if !containsMatcher(a.reqs, &b.reqs[i]) {
+			consider(&b.reqs[i], true)
+		}
+	}
+	switch {
+	case !found:
+		return 0
+	case bestIsB:
+		return 1
+	}
+	return -1
+}
+
+func containsMatcher(list []requestMatcher, m *requestMatcher) bool {
+	for i := range list {
+		if list[i].same(m) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortMatchers orders matchers the way Traffic Router's sorted set does.
+// Matchers that compare equal keep their snapshot order; Traffic Router
+// instead drops the second one (quirk 3, see docs/compatibility.md).
+func sortMatchers(ms []dsMatcher) {
+	sort.SliceStable(ms, func(i, j int) bool { return compareMatchers(&ms[i], &ms[j]) < 0 })
+}

@@ -1,0 +1,108 @@
+package router
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+)
+
+func TestSortKey(t *testing.T) {
+	for _, tc := range []struct{ regex, want string }{
+		{`.*\.foo\..*`, "foo"},
+		{`(.*\.|^)foo\..*`, "foo"},
+		{`.*abcde.*`, "abcde."},
+		{`/foo/.*`, "foo/."},
+		{`.*`, "."},
+		{`.*-.`, "."},
+		{`.*\.http-only-test\..*`, "http-only-test"},
+		{`***`, ""},
+	} {
+		if got := sortKey(tc.regex); got != tc.want {
+			t.Errorf("sortKey(%q) = %q, want %q", tc.regex, got, tc.want)
+		}
+	}
+}
+
+// TestCompareKeys is Traffic Router's ComparableStringByLengthTest.
+func TestCompareKeys(t *testing.T) {
+	keys := []string{"b", "ab", "a", "bac", "ba", "abc"}
+	slices.SortFunc(keys, compareKeys)
+	want := []string{"abc", "bac", "ab", "ba", "a", "b"}
+	if !slices.Equal(keys, want) {
+		t.Fatalf("order = %v, want %v", keys, want)
+	}
+}
+
+func hostMatcher(ds int32, kinds ...any) dsMatcher {
+	m := dsMatcher{ds: ds}
+	for i := 0; i < len(kinds); i += 2 {
+		re := kinds[i+1].(string)
+		m.reqs = append(m.reqs, requestMatcher{kind: kinds[i].(MatchKind), regex: re, key: sortKey(re), re: regexp.MustCompile("(?i)^(?:" + re + ")$")})
+	}
+	return m
+}
+
+// TestMatcherOrder is RequestMatcherTest.itSupportsOrderingByItsRegex and
+// the subset rule of spec 1.13.
+func TestMatcherOrder(t *testing.T) {
+	ms := []dsMatcher{
+		hostMatcher(0, MatchHost, `.*bcd.*`),
+		hostMatcher(1, MatchHost, `.*abcd.*`),
+		hostMatcher(2, MatchHost, `.*bcdef.*`),
+		hostMatcher(3, MatchHost, `.*abcde.*`),
+	}
+	sortMatchers(ms)
+	var got []int32
+	for _, m := range ms {
+		got = append(got, m.ds)
+	}
+	if want := []int32{3, 2, 1, 0}; !slices.Equal(got, want) {
+		t.Fatalf("order = %v, want %v", got, want)
+	}
+
+	host := hostMatcher(0, MatchHost, `.*\.foo\..*`)
+	hostPath := hostMatcher(1, MatchHost, `.*\.foo\..*`, MatchPath, `/bar/.*`)
+	if compareMatchers(&hostPath, &host) >= 0 || compareMatchers(&host, &hostPath) <= 0 {
+		t.Fatal("HOST+PATH must sort before the same HOST alone")
+	}
+	same := hostMatcher(2, MatchHost, `.*\.foo\..*`)
+	if compareMatchers(&host, &same) != 0 {
+		t.Fatal("identical matchsets must compare equal")
+	}
+}
+
+// TestCacheRegisterOrder is CacheRegisterTest (spec 15.5): path
+// foo/abcde/bar picks "delivery service 2" (.*abcde.* beats .*abcd.* and
+// .*abc.*); a request without a path picks the HOST-only matcher.
+func TestCacheRegisterOrder(t *testing.T) {
+	ms := []dsMatcher{
+		hostMatcher(1, MatchHost, `.*\.service01-kabletown.com`),
+		hostMatcher(2, MatchHost, `.*\.service01-kabletown.com`, MatchPath, `.*abcde.*`),
+		hostMatcher(3, MatchHost, `.*\.service01-kabletown.com`, MatchPath, `.*abcd.*`),
+		hostMatcher(4, MatchHost, `.*\.service01-kabletown.com`, MatchPath, `.*abc.*`),
+	}
+	sortMatchers(ms)
+	first := func(host, path string, hasPath bool) int32 {
+		for _, m := range ms {
+			ok := true
+			for _, r := range m.reqs {
+				switch r.kind {
+				case MatchHost:
+					ok = ok && r.re.MatchString(host)
+				case MatchPath:
+					ok = ok && hasPath && r.re.MatchString(path)
+				}
+			}
+			if ok {
+				return m.ds
+			}
+		}
+		return -1
+	}
+	if got := first("foo.service01-kabletown.com", "foo/abcde/bar", true); got != 2 {
+		t.Errorf("HTTP request matched ds %d, want 2", got)
+	}
+	if got := first("foo.service01-kabletown.com", "", false); got != 1 {
+		t.Errorf("DNS request matched ds %d, want 1", got)
+	}
+}

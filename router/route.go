@@ -1,0 +1,164 @@
+package router
+
+import "bytes"
+
+// RouteHTTP routes an HTTP request (spec 4.2, without steering): the
+// delivery service, the TLS check, availability, cache selection and the
+// consistent-hash order of the chosen group. The result is written to sel;
+// sel.Caches[0] is the cache to redirect to when sel.Caches is not empty.
+// Client must be unmapped (an IPv4 client as IPv4).
+func (t *Table) RouteHTTP(req *Request, sc *Scratch, sel *Selection) error {
+	sel.reset()
+	h := t.health.Load()
+	ds := t.MatchDS(req, sc)
+	if ds == nil {
+		sel.Type, sel.Detail = ResultDSMiss, DetailDSNotFound
+		return nil
+	}
+	sel.DS = ds
+	if (req.Secure && !ds.SSLEnabled) || (!req.Secure && !ds.Protocol.AcceptHTTP) {
+		sel.Type, sel.Detail = ResultError, DetailDSTLSMismatch
+		return nil
+	}
+	v6 := req.Client.Is6()
+	if !h.DSAvailable(ds.Index) {
+		httpBypass(ds, sel)
+		return nil
+	}
+	g := t.selectCaches(h, req, ds, v6, true, sel)
+	if g == nil {
+		if !sel.GeoRedirect {
+			httpBypass(ds, sel)
+		}
+		return nil
+	}
+	hs, err := t.appendHashString(sc, ds, req)
+	if err != nil {
+		return err
+	}
+	hv := t.mode.HashBytes(hs)
+	sc.idx = g.ring.AppendDispersed(sc.idx[:0], hv, ds.dispersion, func(i int) bool {
+		return h.CacheAvailable(g.caches[i], v6)
+	})
+	for k, m := range sc.idx {
+		sc.idx[k] = g.caches[m]
+	}
+	sel.Caches = sc.idx
+	return nil
+}
+
+// httpBypass applies the HTTP failure path: the bypass destination when
+// the service has one (DS_REDIRECT, detail kept), else MISS/DS_NO_BYPASS.
+func httpBypass(ds *DeliveryService, sel *Selection) {
+	if ds.BypassHTTP != nil && ds.BypassHTTP.FQDN != "" {
+		sel.Type, sel.Bypass = ResultDSRedirect, true
+		return
+	}
+	sel.Type, sel.Detail = ResultMiss, DetailDSNoBypass
+}
+
+// appendHashString builds Traffic Router's consistent-hash request string
+// (spec 5.6) in scratch memory.
+func (t *Table) appendHashString(sc *Scratch, ds *DeliveryService, req *Request) ([]byte, error) {
+	sc.hash = sc.hash[:0]
+	if len(req.Path) > 0 {
+		sc.hash = appendPatternString(sc.hash, ds.ConsistentHashPattern, req.Path)
+	}
+	var err error
+	sc.hash, sc.query, err = appendSignificantQuery(sc.hash, sc.query, ds.ConsistentHashQueryParams, req.RawQuery)
+	return sc.hash, err
+}
+
+// IsRoutingName reports whether the DNS query name (lower case, no trailing
+// dot) asks for the delivery service's routing name: it starts with
+// routingName + "." (quirk 22: the rest of the name is not checked).
+func (ds *DeliveryService) IsRoutingName(host []byte) bool {
+	return ds.IsDNS && len(host) > len(ds.routingPrefix) && bytes.HasPrefix(host, []byte(ds.routingPrefix))
+}
+
+// RouteDNS routes a DNS query for a delivery service's routing name (spec
+// 4.8). It returns false, with sel.DS set to the matched service if any,
+// when the name is not a DNS routing name; the DNS server then answers from
+// its zones. sel.Caches are the caches to answer with; sel.Bypass asks for
+// the service's DNS bypass records, sel.Federation for a CNAME.
+func (t *Table) RouteDNS(req *Request, sc *Scratch, sel *Selection) bool {
+	sel.reset()
+	h := t.health.Load()
+	ds := t.MatchDS(req, sc)
+	sel.DS = ds
+	if ds == nil || !ds.IsRoutingName(req.Host) {
+		return false
+	}
+	v6 := req.V6
+	if !h.DSAvailable(ds.Index) {
+		dnsBypass(ds, sel)
+		return true
+	}
+	loc := t.czLocation(h, req.Client, ds, v6, sel)
+	if loc != nil && !h.LocationDisabled(ds.Index, loc.Index) {
+		if g := ds.groupAt(loc.Index); anyAvailable(h, g, v6) {
+			sel.Type, sel.Loc = ResultCZ, loc
+			sel.setLocation(loc.Name, loc.Latitude, loc.Longitude)
+			if sel.fromBackup {
+				sel.Detail = DetailDSCZBackupCG
+			}
+			t.dnsCaches(h, sc, req, ds, g, v6, sel)
+			return true
+		}
+	}
+	if ds.CoverageZoneOnly {
+		sel.Type, sel.Detail = ResultMiss, DetailDSCZOnly
+		sel.Bypass = ds.BypassDNS != nil
+		return true
+	}
+	if fs := t.Set.Federations; fs != nil {
+		if m, ok := fs.Lookup(ds.ID, req.Client); ok {
+			sel.Type, sel.Federation = ResultFed, m
+			return true
+		}
+	}
+	var g *group
+	if sel.continueGeo {
+		g = t.selectByGeo(h, req.Client, ds, loc, v6, sel)
+	}
+	if g == nil {
+		sel.Type = ResultMiss
+		sel.Bypass = ds.BypassDNS != nil
+		return true
+	}
+	t.dnsCaches(h, sc, req, ds, g, v6, sel)
+	return true
+}
+
+// dnsBypass is the DNS failure path for an unavailable service.
+func dnsBypass(ds *DeliveryService, sel *Selection) {
+	if ds.HasBypass {
+		sel.Type, sel.Detail = ResultDSRedirect, DetailDSBypass
+		sel.Bypass = ds.BypassDNS != nil
+		return
+	}
+	sel.Type, sel.Detail = ResultMiss, DetailDSNoBypass
+}
+
+// dnsCaches picks the caches of g to answer with (ipRecords, spec 4.8).
+func (t *Table) dnsCaches(h *Health, sc *Scratch, req *Request, ds *DeliveryService, g *group, v6 bool, sel *Selection) {
+	limit := ds.MaxDNSIPsForLocation
+	switch {
+	case limit > 0 && t.snap.Config.ConsistentDNSRouting:
+		hv := t.mode.HashBytes(req.Host)
+		sc.idx = g.ring.AppendDispersed(sc.idx[:0], hv, ds.dispersion, func(i int) bool {
+			return h.CacheAvailable(g.caches[i], v6)
+		})
+		for k, m := range sc.idx {
+			sc.idx[k] = g.caches[m]
+		}
+	default:
+		sc.idx = appendAvailable(sc.idx[:0], h, g, v6)
+		if limit > 0 && len(sc.idx) > limit {
+			shuffle(sc.idx)
+			sc.idx = sc.idx[:limit]
+		}
+	}
+	sel.Caches = sc.idx
+}
+

@@ -1,0 +1,176 @@
+// Package router holds the compiled routing table and the cache selection
+// algorithm of Traffic Router (spec sections 1.13, 2, 4 and 5). A Table is
+// immutable once built, except for its health view, which is swapped as a
+// whole (atomic pointer) when new health arrives. The package does no I/O.
+package router
+
+import (
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/signpost-cdn/signpost/control"
+	"github.com/signpost-cdn/signpost/czf"
+	"github.com/signpost-cdn/signpost/geo"
+	"github.com/signpost-cdn/signpost/hashring"
+)
+
+// Table is one compiled generation of routing data. Queries load the
+// current *Table once and use it for the whole query.
+type Table struct {
+	// Generation is the control.Set generation the table was built from.
+	Generation uint64
+	// Set is the datasets the table was built from.
+	Set  *control.Set
+	snap *control.Snapshot
+	mode hashring.Mode
+
+	ds       []DeliveryService
+	dsIndex  map[string]int32
+	exact    map[string]int32 // routingName.domain and _.domain -> ds
+	matchers []dsMatcher
+
+	caches     []Cache
+	cacheIndex map[string]int32
+
+	locs     []Location
+	locIndex map[string]int32
+
+	cz       *czf.Table
+	czLink   []int32 // per coverage zone: edge location index, or -1
+	deep     *czf.Table
+	deepLocs []deepLocation // per deep coverage zone
+
+	geo       *geo.City
+	overrides map[string]geo.Point
+
+	health atomic.Pointer[Health]
+}
+
+// DeliveryService is a compiled delivery service.
+type DeliveryService struct {
+	*control.DeliveryService
+	// Index is the position in Table.DeliveryServices.
+	Index int32
+	// groupByLoc maps an edge location index to an index into groups, or -1.
+	groupByLoc []int32
+	// groups are the supporting cache sets of the delivery service, one per
+	// edge location that has at least one cache assigned to it.
+	groups []*group
+	// geoRedirect classifies geoLimitRedirectURL (spec 4.6).
+	geoRedirect geoRedirectType
+	// routingPrefix is routingName + "." (DNS routing-name check, spec 4.8).
+	routingPrefix string
+	// ttlA/ttlAAAA are the dynamic answer TTLs; -1 when the DS has no ttls.
+	ttlA, ttlAAAA int64
+	missLoc       *geo.Point
+	dispersion    hashring.Dispersion
+}
+
+// group is the ordered set of caches of one edge location (or deep zone)
+// that are assigned to a delivery service, with its consistent-hash ring.
+// Groups with the same members are shared between delivery services.
+type group struct {
+	loc    int32   // edge location index, -1 for deep groups
+	caches []int32 // cache indexes in Traffic Router's input order
+	ring   *hashring.Ring
+}
+
+// Cache is a cache (content server) in a known edge location.
+type Cache struct {
+	*control.ContentServer
+	// Index is the position in Table.Caches.
+	Index int32
+	// Loc is the edge location index.
+	Loc int32
+	// refs maps a delivery service index to its reference FQDN (the
+	// Location host and DNS name of the cache for that service).
+	refs map[int32]string
+}
+
+// Location is an edge cache group.
+type Location struct {
+	*control.EdgeLocation
+	// Index is the position in Table.Locations.
+	Index int32
+	// Caches are the caches of the location in Java HashMap order.
+	Caches []int32
+	// rank is the position in Java HashSet iteration order (distance ties).
+	rank int32
+}
+
+// deepLocation is the synthetic location "deep.<zone>" of a deep coverage
+// zone: its caches (existing ones only, Java HashMap order) and coordinates
+// ((0,0) when the zone has none, as Traffic Router does).
+type deepLocation struct {
+	name     string
+	lat, lon float64
+	caches   []int32
+	// byDS maps a delivery service to the group of its caches here.
+	byDS map[int32]*group
+}
+
+type geoRedirectType uint8
+
+const (
+	geoRedirectNone geoRedirectType = iota
+	geoRedirectDSURL
+	geoRedirectNotDSURL
+	geoRedirectInvalid
+)
+
+// DeliveryServices returns the compiled delivery services in snapshot order.
+func (t *Table) DeliveryServices() []DeliveryService { return t.ds }
+
+// DeliveryService returns the delivery service with the given xml_id.
+func (t *Table) DeliveryService(xmlID string) (*DeliveryService, bool) {
+	i, ok := t.dsIndex[xmlID]
+	if !ok {
+		return nil, false
+	}
+	return &t.ds[i], true
+}
+
+// Caches returns every routable cache in snapshot order.
+func (t *Table) Caches() []Cache { return t.caches }
+
+// Cache returns the cache with the given host name.
+func (t *Table) Cache(id string) (*Cache, bool) {
+	i, ok := t.cacheIndex[id]
+	if !ok {
+		return nil, false
+	}
+	return &t.caches[i], true
+}
+
+// Locations returns the edge cache groups in snapshot order.
+func (t *Table) Locations() []Location { return t.locs }
+
+// Location returns the edge location with the given name.
+func (t *Table) Location(name string) (*Location, bool) {
+	i, ok := t.locIndex[name]
+	if !ok {
+		return nil, false
+	}
+	return &t.locs[i], true
+}
+
+// Snapshot returns the snapshot the table was built from.
+func (t *Table) Snapshot() *control.Snapshot { return t.snap }
+
+// Health returns the current health view.
+func (t *Table) Health() *Health { return t.health.Load() }
+
+// Reference returns the cache's reference FQDN for the delivery service
+// (the Location host of HTTP redirects and the name of DNS records).
+func (c *Cache) Reference(ds int32) (string, bool) {
+	f, ok := c.refs[ds]
+	return f, ok
+}
+
+// Address returns the cache address of the family (v6 selects IP6).
+func (c *Cache) Address(v6 bool) netip.Addr {
+	if v6 {
+		return c.IP6
+	}
+	return c.IP
+}

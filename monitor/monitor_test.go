@@ -257,6 +257,7 @@ func TestDeliveryServiceThresholds(t *testing.T) {
 			!kbps.Local && strings.HasPrefix(kbps.Error, "total.kbps too high (") && ok.Local
 		return good, tps.Error + " | " + kbps.Error + " | ok=" + ok.Error
 	})
+	tm.waitReady(t)
 	_, doc := crStates(t, tm.URL+"/publish/CrStates")
 	if *doc.DeliveryServices["ds-tps"].IsAvailable || !*doc.DeliveryServices["ds-ok"].IsAvailable {
 		t.Errorf("CrStates DS availability wrong")

@@ -31,6 +31,7 @@ func TestOpsSourceLoginLKGAndFallback(t *testing.T) {
 
 	tm := runMonitor(t, opsConfig(t, ops.URL, stateDir), monOpts{})
 	tm.waitCache(t, "edge-1", true, "REPORTED - available")
+	tm.waitReady(t)
 	if ops.Logins.Load() != 1 {
 		t.Errorf("logins = %d, want 1", ops.Logins.Load())
 	}

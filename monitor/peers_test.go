@@ -133,6 +133,7 @@ func TestPeerAnsweringGarbage(t *testing.T) {
 	})
 	t.Logf("peer error: %s", tm.State().Peers["bad"].Error)
 	tm.waitCache(t, "edge-0", true, "REPORTED - available")
+	tm.waitReady(t)
 	if code, _ := get(t, tm.URL+"/publish/CrStates"); code != http.StatusOK {
 		t.Errorf("CrStates with a garbage peer: %d", code)
 	}

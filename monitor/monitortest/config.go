@@ -80,7 +80,7 @@ func (f *Fleet) MonitoringConfig(o ConfigOptions) []byte {
 		if s, ok := o.Statuses[c.Name]; ok {
 			status = s
 		}
-		addrs := []map[string]any{{"address": "127.0.0.1", "gateway": nil, "serviceAddress": true}}
+		addrs := []map[string]any{{"address": c.Addr, "gateway": nil, "serviceAddress": true}}
 		if f.HasV6 && !o.NoIPv6 {
 			addrs = append(addrs, map[string]any{"address": "::1/128", "gateway": nil, "serviceAddress": true})
 		}

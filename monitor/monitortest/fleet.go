@@ -58,6 +58,10 @@ type FleetOptions struct {
 	FillerStats int
 	// IPv4Only disables the IPv6 listener.
 	IPv4Only bool
+	// SpreadAddresses gives cache i its own loopback address
+	// 127.1.(i/250).(i%250+1), all on the fleet's port, so that a monitor
+	// keeps one connection per cache as it would in production. IPv4 only.
+	SpreadAddresses bool
 }
 
 // Fleet is a set of fake caches behind one listener.
@@ -76,6 +80,7 @@ type Fleet struct {
 // Cache is one fake cache. Its setters are safe for concurrent use.
 type Cache struct {
 	Name, FQDN string
+	Addr       string // service IPv4 address
 
 	healthPolls, statPolls atomic.Int64
 
@@ -128,22 +133,19 @@ func StartFleet(opts FleetOptions) (*Fleet, error) {
 	f := &Fleet{opts: opts, byHost: map[string]*Cache{}}
 	for i := range opts.N {
 		name := opts.Prefix + "-" + strconv.Itoa(i)
-		c := &Cache{Name: name, FQDN: name + "." + opts.Domain, load: 0.5, speedMbps: 10000, outBytes: 1e9}
+		c := &Cache{Name: name, FQDN: name + "." + opts.Domain, Addr: "127.0.0.1", load: 0.5, speedMbps: 10000, outBytes: 1e9}
+		if opts.SpreadAddresses {
+			c.Addr = "127.1." + strconv.Itoa(i/250) + "." + strconv.Itoa(i%250+1)
+		}
 		c.filler = fillerStats(opts.Format, opts.FillerStats, i)
 		f.Caches = append(f.Caches, c)
 		f.byHost[c.FQDN] = c
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	f.lns = append(f.lns, ln)
-	f.Port = ln.Addr().(*net.TCPAddr).Port
-	if !opts.IPv4Only {
-		if ln6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(f.Port)); err == nil {
-			f.lns = append(f.lns, ln6)
-			f.HasV6 = true
+	if err := f.listen(); err != nil {
+		for _, l := range f.lns {
+			_ = l.Close()
 		}
+		return nil, err
 	}
 	f.srv = &http.Server{Handler: http.HandlerFunc(f.serve), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range f.lns {
@@ -154,6 +156,33 @@ func StartFleet(opts FleetOptions) (*Fleet, error) {
 		}()
 	}
 	return f, nil
+}
+
+func (f *Fleet) listen() error {
+	first := f.Caches[0].Addr
+	ln, err := net.Listen("tcp", first+":0")
+	if err != nil {
+		return err
+	}
+	f.lns = append(f.lns, ln)
+	f.Port = ln.Addr().(*net.TCPAddr).Port
+	if f.opts.SpreadAddresses {
+		for _, c := range f.Caches[1:] {
+			l, err := net.Listen("tcp", net.JoinHostPort(c.Addr, strconv.Itoa(f.Port)))
+			if err != nil {
+				return err
+			}
+			f.lns = append(f.lns, l)
+		}
+		return nil
+	}
+	if !f.opts.IPv4Only {
+		if ln6, err := net.Listen("tcp", "[::1]:"+strconv.Itoa(f.Port)); err == nil {
+			f.lns = append(f.lns, ln6)
+			f.HasV6 = true
+		}
+	}
+	return nil
 }
 
 // Close stops the fleet.

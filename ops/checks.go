@@ -54,45 +54,6 @@ func checkMonitoring(name string, data []byte) []Problem {
 	return c.list
 }
 
-// checkSteering validates a /steering response: an array of objects each
-// naming its deliveryService, with targets and filters arrays.
-func checkSteering(name string, data []byte) []Problem {
-	return checkEntries(name, data, "deliveryService", []string{"targets", "filters"})
-}
-
-// checkFederations validates a /federations/all response: an array of
-// objects, each naming its deliveryService (or the cdnName marker) with a
-// mappings array.
-func checkFederations(name string, data []byte) []Problem {
-	return checkEntries(name, data, "deliveryService", []string{"mappings"})
-}
-
-func checkEntries(name string, data []byte, keyField string, arrays []string) []Problem {
-	var items []json.RawMessage
-	if err := json.Unmarshal(unwrap(name, data), &items); err != nil {
-		return []Problem{{File: name, Path: "response", Message: "must be a JSON array: " + err.Error()}}
-	}
-	c := &collector{file: name}
-	for i, it := range items {
-		path := "response[" + strconv.Itoa(i) + "]"
-		obj := c.object(it, path)
-		if obj == nil {
-			continue
-		}
-		if _, ok := obj["cdnname"]; ok && len(obj) == 1 {
-			continue
-		}
-		c.str(obj, keyField, path, true)
-		for _, a := range arrays {
-			v, ok := obj[strings.ToLower(a)]
-			if ok && !isNull(v) && (len(v) == 0 || v[0] != '[') {
-				c.add(path+"."+a, string(v), "must be an array")
-			}
-		}
-	}
-	return c.list
-}
-
 // collector gathers problems of one file.
 type collector struct {
 	file string

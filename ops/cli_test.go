@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -204,7 +206,7 @@ func TestServeTLS(t *testing.T) {
 	addrc := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, ServeOptions{DB: dbURL, Listen: "127.0.0.1:0", TLSCert: cert, TLSKey: key, OnListen: func(a net.Addr) { addrc <- a }})
+		done <- Serve(ctx, ServeOptions{DB: dbURL, Listen: "127.0.0.1:0", TLSCert: cert, TLSKey: key, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), OnListen: func(a net.Addr) { addrc <- a }})
 	}()
 	var addr net.Addr
 	select {

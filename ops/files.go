@@ -13,7 +13,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/signpost-cdn/signpost/control"
-	"github.com/signpost-cdn/signpost/czf"
 	"github.com/signpost-cdn/signpost/ops/store"
 )
 
@@ -46,16 +45,16 @@ type fileSpec struct {
 // fileSpecs lists every stored dataset.
 func fileSpecs() map[string]fileSpec {
 	return map[string]fileSpec{
-		FileSnapshot:         {wrap: true, shape: '{', check: checkSnapshot},
+		FileSnapshot:         {wrap: true, shape: '{', check: checkControl},
 		FileMonitoring:       {wrap: true, shape: '{', check: checkMonitoring},
-		FileSteering:         {wrap: true, shape: '[', check: checkSteering},
-		FileFederations:      {wrap: true, shape: '[', check: checkFederations},
-		FileDNSSECKeys:       {wrap: true, shape: '{'},
-		FileSSLKeys:          {wrap: true, shape: '['},
-		FileCoverageZones:    {shape: '{', check: checkCZF(czf.Parse)},
-		FileDeepCoverage:     {shape: '{', check: checkCZF(czf.ParseDeep)},
-		FileRegionalGeoblock: {shape: '{'},
-		FileAnonymousIP:      {shape: '{'},
+		FileSteering:         {wrap: true, shape: '[', check: checkControl},
+		FileFederations:      {wrap: true, shape: '[', check: checkControl},
+		FileDNSSECKeys:       {wrap: true, shape: '{', check: checkControl},
+		FileSSLKeys:          {wrap: true, shape: '[', check: checkControl},
+		FileCoverageZones:    {shape: '{', check: checkControl},
+		FileDeepCoverage:     {shape: '{', check: checkControl},
+		FileRegionalGeoblock: {shape: '{', check: checkControl},
+		FileAnonymousIP:      {shape: '{', check: checkControl},
 	}
 }
 
@@ -107,10 +106,10 @@ func (e *ValidationError) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-func fromControl(err error) []Problem {
+func fromControl(name string, err error) []Problem {
 	var ve *control.ValidationError
 	if !errors.As(err, &ve) {
-		return []Problem{{Message: err.Error()}}
+		return []Problem{{File: name, Message: err.Error()}}
 	}
 	out := make([]Problem, 0, len(ve.Problems))
 	for _, p := range ve.Problems {
@@ -119,29 +118,19 @@ func fromControl(err error) []Problem {
 	return out
 }
 
-func checkSnapshot(name string, data []byte) []Problem {
-	if _, err := control.ParseSnapshot(name, data); err != nil {
-		return fromControl(err)
+// checkControl validates a file with the router's own decoder
+// (control.ParseFile), so the ops server refuses exactly what a router
+// would reject, and passes its warnings on.
+func checkControl(name string, data []byte) []Problem {
+	d, err := control.ParseFile(name, data)
+	if err != nil {
+		return fromControl(name, err)
 	}
-	return nil
-}
-
-func checkCZF(parse func(string, []byte) (*czf.Table, error)) func(string, []byte) []Problem {
-	return func(name string, data []byte) []Problem {
-		_, err := parse(name, data)
-		if err == nil {
-			return nil
-		}
-		var ce *czf.Error
-		if !errors.As(err, &ce) {
-			return []Problem{{File: name, Message: err.Error()}}
-		}
-		out := make([]Problem, 0, len(ce.Problems))
-		for _, p := range ce.Problems {
-			out = append(out, Problem{File: name, Path: p.Path, Message: p.Msg})
-		}
-		return out
+	out := make([]Problem, 0, len(d.Warnings))
+	for _, p := range d.Warnings {
+		out = append(out, Problem{File: p.File, Path: p.Path, Value: p.Value, Message: p.Message, Warning: true})
 	}
+	return out
 }
 
 // Prepared is a validated generation ready to store.

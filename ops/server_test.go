@@ -221,7 +221,7 @@ func TestInvalidPublishRefused(t *testing.T) {
 	if len(out.Alerts) != len(out.Problems) || len(out.Problems) < 7 {
 		t.Errorf("%d alerts, %d problems: %s", len(out.Alerts), len(out.Problems), body)
 	}
-	for _, want := range []string{`czmap.json: coverageZones[\"z\"].network[0]`, `monitoring.json: config: missing`, `steering.json: response[0].deliveryService: missing`} {
+	for _, want := range []string{`czmap.json: coverageZones[\"z\"].network[0]`, `monitoring.json: config: missing`, `steering.json: response[0].deliveryService: required field is missing`} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("problems lack %s: %s", want, body)
 		}

@@ -147,10 +147,14 @@ func (t *Table) buildDeliveryServices(b *Builder) error {
 			}
 			m := dsMatcher{ds: int32(i), reqs: make([]requestMatcher, 0, len(ms.Matches))}
 			for _, mt := range ms.Matches {
-				m.reqs = append(m.reqs, requestMatcher{
+				rm := requestMatcher{
 					kind: MatchKind(mt.Type), regex: mt.Pattern, header: mt.Target,
 					re: mt.Compiled, key: sortKey(mt.Pattern),
-				})
+				}
+				if rm.kind == MatchHost {
+					rm.must = requiredLiteral(mt.Pattern)
+				}
+				m.reqs = append(m.reqs, rm)
 			}
 			t.matchers = append(t.matchers, m)
 		}

@@ -1,8 +1,12 @@
 package router
 
 import (
+	"bytes"
 	"regexp"
+	"regexp/syntax"
 	"sort"
+	"strings"
+	"unicode/utf8"
 )
 
 // MatchKind is the kind of one request matcher of a delivery service.
@@ -23,6 +27,61 @@ type requestMatcher struct {
 	header string // HEADER only: the header name, compared lower-case
 	re     *regexp.Regexp
 	key    string // sort key, see sortKey
+	// must is a lower-case literal every matching HOST must contain (nil
+	// when none is known); it lets most matchers be skipped without
+	// running their regex.
+	must []byte
+}
+
+// requiredLiteral returns the longest literal that every string fully
+// matching the case-insensitive regex must contain, lower-cased, or nil.
+// Only literals of a top-level concatenation count, and only ASCII ones
+// (lower-casing is then exact).
+func requiredLiteral(regex string) []byte {
+	re, err := syntax.Parse(regex, syntax.Perl|syntax.FoldCase)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	var best string
+	consider := func(r *syntax.Regexp) {
+		if r.Op != syntax.OpLiteral {
+			return
+		}
+		lit := string(r.Rune)
+		if len(lit) > len(best) && utf8.ValidString(lit) && isASCII(lit) {
+			best = lit
+		}
+	}
+	switch re.Op {
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			consider(sub)
+		}
+	default:
+		consider(re)
+	}
+	if best == "" {
+		return nil
+	}
+	return []byte(strings.ToLower(best))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// matchHost runs the HOST matcher against a lower-case host name.
+func (r *requestMatcher) matchHost(host []byte) bool {
+	if r.must != nil && !bytes.Contains(host, r.must) {
+		return false
+	}
+	return r.re.Match(host)
 }
 
 // dsMatcher is one matchset of a delivery service.

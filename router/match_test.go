@@ -106,3 +106,25 @@ func TestCacheRegisterOrder(t *testing.T) {
 		t.Errorf("DNS request matched ds %d, want 1", got)
 	}
 }
+
+func TestRequiredLiteral(t *testing.T) {
+	for _, tc := range []struct{ regex, want string }{
+		{`.*\.foo\..*`, ".foo."},
+		{`(.*\.|^)Foo-Bar\..*`, "foo-bar."},
+		{`.*`, ""},
+		{`a|b`, ""},
+		{`edge\.cdn\.example\.com`, "edge.cdn.example.com"},
+		{`.*\.caf\x{e9}\..*`, ""},
+	} {
+		if got := string(requiredLiteral(tc.regex)); got != tc.want {
+			t.Errorf("requiredLiteral(%q) = %q, want %q", tc.regex, got, tc.want)
+		}
+	}
+	// The prefilter never rejects a host the regex accepts.
+	m := requestMatcher{re: regexp.MustCompile(`(?i)^(?:(.*\.|^)foo\..*)$`), must: requiredLiteral(`(.*\.|^)foo\..*`)}
+	for _, h := range []string{"foo.example.com", "a.foo.example.com", "xfoo.example.com", "bar.example.com"} {
+		if m.matchHost([]byte(h)) != m.re.MatchString(h) {
+			t.Errorf("%s: prefilter disagrees with the regex", h)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func (t *Table) matches(m *dsMatcher, req *Request, sc *Scratch) bool {
 		r := &m.reqs[k]
 		switch r.kind {
 		case MatchHost:
-			if !r.re.Match(req.Host) {
+			if !r.matchHost(req.Host) {
 				return false
 			}
 		case MatchPath:

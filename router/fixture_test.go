@@ -60,13 +60,13 @@ func (t *Table) cacheIDs(ids []int32) []string {
 func TestHTTPVectors(t *testing.T) {
 	tab := fixtureTable(t)
 	for _, tc := range []struct {
-		name                  string
-		req                   *Request
-		secure                bool
-		wantType              ResultType
-		wantDetail            ResultDetail
-		wantCache, wantRef    string
-		wantLoc               string
+		name               string
+		req                *Request
+		secure             bool
+		wantType           ResultType
+		wantDetail         ResultDetail
+		wantCache, wantRef string
+		wantLoc            string
 	}{
 		{"R1", httpReq("tr.http-only-test.thecdn.example.com", "/stuff", "fakeClientIpAddress=12.34.0.123", "12.34.0.123"), false,
 			ResultCZ, DetailDSCZBackupCG, "edge-cache-002", "edge-cache-001.http-only-test.thecdn.example.com", "location-0"},

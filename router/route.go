@@ -161,4 +161,3 @@ func (t *Table) dnsCaches(h *Health, sc *Scratch, req *Request, ds *DeliveryServ
 	}
 	sel.Caches = sc.idx
 }
-

@@ -23,7 +23,6 @@ type command struct {
 // ("snapshot validate").
 func commands() map[string]command {
 	return map[string]command{
-		"route":             {"serve DNS and HTTP routing for a CDN snapshot", runRoute},
 		"snapshot validate": {"check a snapshot directory or file and print every problem", runSnapshotValidate},
 	}
 }

@@ -24,6 +24,11 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"snapshot validate": {"check a snapshot directory or file and print every problem", runSnapshotValidate},
+		"ops serve":         {"serve a Traffic Ops compatible API over PostgreSQL", runOpsServe},
+		"ops publish":       {"validate a snapshot directory and publish it as a new generation", runOpsPublish},
+		"ops history":       {"list a CDN's generations and what each changed", runOpsHistory},
+		"ops rollback":      {"publish an old generation's content as a new generation", runOpsRollback},
+		"ops user-add":      {"add or update an ops API user (read or publish role)", runOpsUserAdd},
 	}
 }
 

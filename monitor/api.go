@@ -66,6 +66,8 @@ func commonHeaders(next http.Handler) http.Handler {
 	})
 }
 
+var _ http.ResponseWriter = gzipWriter{}
+
 type gzipWriter struct {
 	http.ResponseWriter
 	gz *gzip.Writer

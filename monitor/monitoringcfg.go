@@ -401,7 +401,7 @@ func compileProfile(path string, wp wireProfile) (*profile, []error) {
 		p.historyCount = int(n)
 	}
 	seen := map[string]bool{}
-	for key, v := range wp.Parameters {
+	for key := range wp.Parameters {
 		stat, ok := strings.CutPrefix(key, "health.threshold.")
 		if !ok {
 			continue
@@ -412,7 +412,6 @@ func compileProfile(path string, wp wireProfile) (*profile, []error) {
 			errs = append(errs, fmt.Errorf("%s.parameters[%q]: %w", path, key, err))
 			continue
 		}
-		_ = v
 		seen[stat] = true
 		p.thresholds = append(p.thresholds, t)
 	}

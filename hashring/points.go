@@ -14,6 +14,7 @@ type Points struct {
 	hashID string
 	count  int
 	vals   []float64
+	idx    index // over vals
 }
 
 // NewPoints computes the point set of hashID with count virtual nodes. A
@@ -35,6 +36,7 @@ func NewPoints(mode Mode, hashID string, count int) *Points {
 	}
 	slices.Sort(vals)
 	p.vals = slices.Clip(slices.Compact(vals))
+	p.idx = newIndex(p.vals)
 	return p
 }
 
@@ -59,14 +61,11 @@ func (p *Points) At(i int) float64 { return p.vals[i] }
 // end point, otherwise the upper neighbour only when strictly closer. It
 // returns -1 for an empty set.
 func (p *Points) Nearest(h float64) int {
-	return nearest(p.vals, h)
-}
-
-func nearest(a []float64, h float64) int {
+	a := p.vals
 	if len(a) == 0 {
 		return -1
 	}
-	i := searchFloats(a, h)
+	i := p.idx.search(a, h)
 	switch {
 	case i < len(a) && a[i] == h:
 		return i
@@ -79,6 +78,57 @@ func nearest(a []float64, h float64) int {
 		return i
 	}
 	return i - 1
+}
+
+// index is a bucket index over a sorted slice a: [a[0], a[last]] is split
+// into about len(a)/2 equal buckets, and the values of bucket b are
+// a[bidx[b]:bidx[b+1]]. It replaces most of a binary search. The zero value
+// (no buckets) falls back to the binary search.
+type index struct {
+	bidx   []int32
+	bmin   float64
+	bscale float64
+}
+
+func newIndex(a []float64) index {
+	n := len(a)
+	if n < 16 || !(a[n-1] > a[0]) {
+		return index{}
+	}
+	nb := n / 2
+	x := index{bidx: make([]int32, nb+1), bmin: a[0], bscale: float64(nb) / (a[n-1] - a[0])}
+	i := 0
+	for b := range nb {
+		for i < n && x.bucket(a[i]) < b {
+			i++
+		}
+		x.bidx[b] = int32(i)
+	}
+	x.bidx[nb] = int32(n)
+	return x
+}
+
+// bucket maps v monotonically (v <= w implies bucket(v) <= bucket(w)) to
+// [0, len(bidx)-2]: float subtraction and multiplication by a positive
+// constant are monotone, and so are the clamps and the truncation.
+func (x *index) bucket(v float64) int {
+	f := (v - x.bmin) * x.bscale
+	if !(f > 0) {
+		return 0
+	}
+	return int(min(f, float64(len(x.bidx)-2)))
+}
+
+// search returns the first i with a[i] >= h (len(a) if none). Values in
+// lower buckets than h's are below h and values in higher buckets above
+// it, so only h's bucket is searched.
+func (x *index) search(a []float64, h float64) int {
+	if x.bidx == nil {
+		return searchFloats(a, h)
+	}
+	b := x.bucket(h)
+	lo, hi := int(x.bidx[b]), int(x.bidx[b+1])
+	return lo + searchFloats(a[lo:hi], h)
 }
 
 // searchFloats returns the first index i with a[i] >= h (len(a) if none).

@@ -1,6 +1,8 @@
 package hashring
 
 import (
+	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -88,6 +90,41 @@ func TestPointCacheConcurrent(t *testing.T) {
 		for i, p := range got[g] {
 			if p.HashID() != string(rune('a'+i)) || p.Len() != 200 {
 				t.Fatalf("goroutine %d item %d: %q len %d", g, i, p.HashID(), p.Len())
+			}
+		}
+	}
+}
+
+func TestIndexSearch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for range 2000 {
+		n := rng.IntN(200)
+		a := make([]float64, n)
+		for i := range a {
+			switch rng.IntN(3) {
+			case 0:
+				a[i] = rng.Float64() * 1e38
+			case 1:
+				a[i] = float64(rng.IntN(5)) // clusters and duplicates
+			default:
+				a[i] = math.Ldexp(rng.Float64(), rng.IntN(200)-100)
+			}
+		}
+		slices.Sort(a)
+		a = slices.Compact(a)
+		x := newIndex(a)
+		for range 50 {
+			var h float64
+			switch {
+			case len(a) > 0 && rng.IntN(3) == 0:
+				h = a[rng.IntN(len(a))]
+			case rng.IntN(2) == 0:
+				h = rng.Float64() * 1.2e38
+			default:
+				h = math.Ldexp(rng.Float64(), rng.IntN(220)-110) - 1
+			}
+			if got, want := x.search(a, h), searchFloats(a, h); got != want {
+				t.Fatalf("search(%v) = %d, want %d (n %d)", h, got, want, len(a))
 			}
 		}
 	}

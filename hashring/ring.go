@@ -44,12 +44,7 @@ type Ring struct {
 	pos     []int32   // zero-hash members with Order >= 0, processing order
 	budget  int       // walk steps before falling back to per-member search
 	pool    sync.Pool // *scratch, for rings too large for the stack buffers
-
-	// A bucket index over pts: the points of bucket b (see bucket) are
-	// pts[bidx[b]:bidx[b+1]]. It replaces most of the binary search.
-	bidx   []int32
-	bmin   float64
-	bscale float64
+	idx     index     // over pts
 }
 
 // stackMembers is the largest ring whose query scratch lives on the stack.
@@ -125,55 +120,11 @@ func NewRing(members []Member) (*Ring, error) {
 			r.pos = append(r.pos, z)
 		}
 	}
-	r.buildIndex()
+	r.idx = newIndex(r.pts)
 	r.budget = 4*len(r.weights) + 32
 	n := r.n
 	r.pool.New = func() any { return newScratch(n) }
 	return r, nil
-}
-
-// buildIndex splits [pts[0], pts[last]] into about len(pts)/2 equal
-// buckets.
-func (r *Ring) buildIndex() {
-	n := len(r.pts)
-	if n < 16 || !(r.pts[n-1] > r.pts[0]) {
-		return
-	}
-	nb := n / 2
-	r.bmin = r.pts[0]
-	r.bscale = float64(nb) / (r.pts[n-1] - r.pts[0])
-	r.bidx = make([]int32, nb+1)
-	i := 0
-	for b := range nb {
-		for i < n && r.bucket(r.pts[i]) < b {
-			i++
-		}
-		r.bidx[b] = int32(i)
-	}
-	r.bidx[nb] = int32(n)
-}
-
-// bucket maps x monotonically (x <= y implies bucket(x) <= bucket(y)) to
-// [0, len(bidx)-2]: float subtraction and multiplication by a positive
-// constant are monotone, and so are the clamps and the truncation.
-func (r *Ring) bucket(x float64) int {
-	f := (x - r.bmin) * r.bscale
-	if !(f > 0) {
-		return 0
-	}
-	return int(min(f, float64(len(r.bidx)-2)))
-}
-
-// search returns the index of the first point >= h (len(pts) if none).
-// Points in lower buckets than h's are below h and points in higher
-// buckets above it, so only h's bucket is searched.
-func (r *Ring) search(h float64) int {
-	if r.bidx == nil {
-		return searchFloats(r.pts, h)
-	}
-	b := r.bucket(h)
-	lo, hi := int(r.bidx[b]), int(r.bidx[b+1])
-	return lo + searchFloats(r.pts[lo:hi], h)
 }
 
 // Len returns the number of members.
@@ -218,6 +169,11 @@ func (r *Ring) AppendNearest(dst []int32, h float64, k int, avail func(i int) bo
 		return dst
 	}
 	k = min(k, r.n)
+	if k == 1 && len(r.neg) == 0 {
+		if m, ok := r.nearestOne(h, avail); ok {
+			return append(dst, m)
+		}
+	}
 	if r.n <= stackMembers {
 		var seen [1]uint64
 		var ent [stackMembers]entry
@@ -230,6 +186,51 @@ func (r *Ring) AppendNearest(dst []int32, h float64, k int, avail func(i int) bo
 	dst = r.appendNearest(dst, k, avail, &s)
 	r.pool.Put(sc)
 	return dst
+}
+
+// nearestOne is the common case of AppendNearest with k == 1 and no
+// zero-hash member ordered before the others: the walk stops at the first
+// point of a second candidate, and when that one is strictly farther no bump
+// can reorder the two. It reports false when the answer needs the full
+// selector (equal keys, no candidate with points, or the step budget spent).
+func (r *Ring) nearestOne(h float64, avail func(i int) bool) (int32, bool) {
+	pts, own := r.pts, r.own
+	hi := r.idx.search(r.pts, h)
+	lo := hi - 1
+	first, d1 := int32(-1), 0.0
+	for range r.budget {
+		var d float64
+		var p int
+		switch {
+		case hi < len(pts) && lo >= 0:
+			dh, dl := pts[hi]-h, h-pts[lo]
+			if dl <= dh {
+				d, p = dl, lo
+				lo--
+			} else {
+				d, p = dh, hi
+				hi++
+			}
+		case hi < len(pts):
+			d, p = pts[hi]-h, hi
+			hi++
+		case lo >= 0:
+			d, p = h-pts[lo], lo
+			lo--
+		default:
+			return first, first >= 0 // every point seen: a single candidate
+		}
+		m := own[p]
+		if m == first || (avail != nil && !avail(int(m))) {
+			continue
+		}
+		if first < 0 {
+			first, d1 = m, d
+			continue
+		}
+		return first, d > d1
+	}
+	return 0, false
 }
 
 func (r *Ring) appendNearest(dst []int32, k int, avail func(i int) bool, s *selector) []int32 {

@@ -38,7 +38,7 @@ type selector struct {
 }
 
 func newSelector(r *Ring, h float64, avail func(i int) bool, seen []uint64, ent []entry, occ []float64) selector {
-	hi := r.search(h)
+	hi := r.idx.search(r.pts, h)
 	return selector{r: r, h: h, avail: avail, remaining: -1, lo: hi - 1, hi: hi, seen: seen, ent: ent, occ: occ, sorted: true}
 }
 
@@ -54,6 +54,12 @@ func (s *selector) next() (entry, bool) {
 	}
 	pts, own, h := s.r.pts, s.r.own, s.h
 	lo, hi, steps, budget := s.lo, s.hi, s.steps, s.r.budget
+	// Up to 64 members the seen set is one word, kept in a register.
+	small := len(s.seen) == 1
+	var mask uint64
+	if small {
+		mask = s.seen[0]
+	}
 	for steps < budget {
 		var d float64
 		var p int
@@ -74,24 +80,40 @@ func (s *selector) next() (entry, bool) {
 			d, p = h-pts[lo], lo
 			lo--
 		default:
+			if small {
+				s.seen[0] = mask
+			}
 			s.done = true
 			return entry{}, false
 		}
 		steps++
 		m := own[p]
-		w, bit := m>>6, uint64(1)<<(m&63)
-		if s.seen[w]&bit != 0 {
-			continue
+		bit := uint64(1) << (m & 63)
+		if small {
+			if mask&bit != 0 {
+				continue
+			}
+			mask |= bit
+		} else {
+			if s.seen[m>>6]&bit != 0 {
+				continue
+			}
+			s.seen[m>>6] |= bit
 		}
-		s.seen[w] |= bit
 		if s.avail != nil && !s.avail(int(m)) {
 			continue
 		}
 		s.lo, s.hi, s.steps = lo, hi, steps
+		if small {
+			s.seen[0] = mask
+		}
 		s.remaining--
 		return entry{raw: d, final: d, mem: m}, true
 	}
 	s.lo, s.hi, s.steps = lo, hi, steps
+	if small {
+		s.seen[0] = mask
+	}
 	s.collectRest()
 	return entry{}, false
 }
@@ -111,8 +133,8 @@ func (s *selector) collectRest() {
 		if s.avail != nil && !s.avail(int(m)) {
 			continue
 		}
-		p := s.r.points[m].vals
-		d := math.Abs(s.h - p[nearest(p, s.h)])
+		p := s.r.points[m]
+		d := math.Abs(s.h - p.vals[p.Nearest(s.h)])
 		n := len(s.ent)
 		s.ent = s.ent[:n+1] // capacity holds every member
 		s.ent[n] = entry{raw: d, final: d, mem: m}

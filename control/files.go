@@ -40,7 +40,8 @@ func KnownFile(name string) bool { return indexOf(Files(), name) >= 0 }
 
 // Dataset is one decoded, validated file: its bytes, their hash and the
 // typed value (*Snapshot, *CrStates, *czf.Table, *geo.City, *geo.Anonymous,
-// *Steering, *Federations, or []byte for the files kept raw).
+// *Steering, *Federations, *AnonymousPolicy, *RegionalGeoblock, *TLSKeys,
+// or []byte for dnsseckeys.json, kept raw).
 type Dataset struct {
 	File     string
 	Data     []byte
@@ -105,7 +106,22 @@ func ParseFile(file string, data []byte) (Dataset, error) {
 		} else {
 			err = single(file, err)
 		}
-	case FileAnonymousPolicy, FileRegionalGeoblock, FileDNSSECKeys, FileTLSKeys:
+	case FileAnonymousPolicy:
+		var a *AnonymousPolicy
+		if a, err = ParseAnonymousPolicy(file, data); err == nil {
+			d.Value, d.Warnings = a, a.Warnings
+		}
+	case FileRegionalGeoblock:
+		var r *RegionalGeoblock
+		if r, err = ParseRegionalGeoblock(file, data); err == nil {
+			d.Value, d.Warnings = r, r.Warnings
+		}
+	case FileTLSKeys:
+		var k *TLSKeys
+		if k, err = ParseTLSKeys(file, data); err == nil {
+			d.Value, d.Warnings = k, k.Warnings
+		}
+	case FileDNSSECKeys:
 		if _, perr := parseTree(data); perr != nil {
 			err = single(file, perr)
 		} else {
@@ -161,16 +177,15 @@ func Assemble(datasets map[string]Dataset, generation uint64, loaded time.Time) 
 			s.Steering = v
 		case *Federations:
 			s.Federations = v
+		case *AnonymousPolicy:
+			s.AnonymousPolicy = v
+		case *RegionalGeoblock:
+			s.RegionalGeoblock = v
+		case *TLSKeys:
+			s.TLSKeys = v
 		case []byte:
-			switch name {
-			case FileAnonymousPolicy:
-				s.AnonymousPolicy = v
-			case FileRegionalGeoblock:
-				s.RegionalGeoblock = v
-			case FileDNSSECKeys:
+			if name == FileDNSSECKeys {
 				s.DNSSECKeys = v
-			case FileTLSKeys:
-				s.TLSKeys = v
 			}
 		}
 	}

@@ -20,12 +20,12 @@ type Set struct {
 	DeepCoverageZones *czf.Table
 	Geo               *geo.City
 	AnonymousIP       *geo.Anonymous
-	AnonymousPolicy   []byte // raw anonymous-ip.json (valid JSON) until its model lands
-	RegionalGeoblock  []byte // raw regional-geoblock.json (valid JSON), likewise
+	AnonymousPolicy   *AnonymousPolicy
+	RegionalGeoblock  *RegionalGeoblock
 	Steering          *Steering
 	Federations       *Federations
 	DNSSECKeys        []byte // raw dnsseckeys.json (valid JSON) until its model lands
-	TLSKeys           []byte // raw sslkeys.json (valid JSON) until its model lands
+	TLSKeys           *TLSKeys
 
 	// Generation increases by one with every published Set.
 	Generation uint64

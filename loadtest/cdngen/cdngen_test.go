@@ -2,10 +2,12 @@ package cdngen
 
 import (
 	"bytes"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/czf"
@@ -75,6 +77,8 @@ type loaded struct {
 	steering *control.Steering
 	feds     *control.Federations
 	clients  *Clients
+	tls      *control.TLSKeys
+	ca       []byte
 }
 
 func load(t *testing.T, dir string, sum *Summary) *loaded {
@@ -106,6 +110,11 @@ func load(t *testing.T, dir string, sum *Summary) *loaded {
 	l.steering, errs[5] = control.ParseSteering(control.FileSteering, read(control.FileSteering))
 	l.feds, errs[6] = control.ParseFederations(control.FileFederations, read(control.FileFederations))
 	l.clients, errs[7] = ReadClients(dir)
+	var err2 error
+	if l.tls, err2 = control.ParseTLSKeys(control.FileTLSKeys, read(control.FileTLSKeys)); err2 != nil {
+		t.Fatal(err2)
+	}
+	l.ca = read(FileCA)
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
@@ -248,6 +257,41 @@ func checkShape(t *testing.T, l *loaded) {
 	if md := l.city.Metadata(); md.Records == 0 {
 		t.Errorf("geo metadata %+v", md)
 	}
+	checkTLS(t, l)
+}
+
+// checkTLS checks that every HTTP delivery service accepting HTTPS has a
+// certificate for its routing name chaining to loadtest-ca.pem.
+func checkTLS(t *testing.T, l *loaded) {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(l.ca) {
+		t.Fatal("loadtest-ca.pem holds no certificate")
+	}
+	if len(l.tls.Entries) != l.sum.HTTPSDeliveryServices || len(l.tls.Rejected) != 0 || len(l.tls.Warnings) != 0 {
+		t.Errorf("sslkeys.json: %d entries, %d rejected, %d warnings; want %d", len(l.tls.Entries), len(l.tls.Rejected), len(l.tls.Warnings), l.sum.HTTPSDeliveryServices)
+	}
+	for _, ds := range l.snap.DeliveryServices {
+		if ds.IsDNS || !ds.Protocol.AcceptHTTPS {
+			continue
+		}
+		k, ok := l.tls.Key(ds.ID)
+		if !ok {
+			t.Errorf("HTTPS DS %s has no certificate", ds.ID)
+			continue
+		}
+		leaf := k.Certificate.Leaf
+		inter := x509.NewCertPool()
+		_, err := leaf.Verify(x509.VerifyOptions{
+			DNSName:       ds.RoutingName + "." + ds.Domains[0],
+			Roots:         pool,
+			Intermediates: inter,
+			CurrentTime:   time.Unix(l.snap.Stats.Date, 0),
+		})
+		if err != nil {
+			t.Errorf("DS %s certificate: %v", ds.ID, err)
+		}
+	}
 }
 
 // checkClients checks every client population against the loaded tables.
@@ -363,6 +407,9 @@ func TestDeterministic(t *testing.T) {
 			t.Errorf("%s: summary says %d bytes, file has %d", f.Name, f.Bytes, len(b1))
 		}
 	}
+	if str := s1.String(); !strings.Contains(str, "crconfig.json") || !strings.Contains(str, "delivery services 24") {
+		t.Errorf("Summary.String() = %q", str)
+	}
 	entries, _ := os.ReadDir(d1)
 	for _, e := range entries {
 		if strings.HasSuffix(e.Name(), ".tmp") {
@@ -374,7 +421,7 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{control.FileSnapshot, control.FileCoverageZones, control.FileGeo, FileClients} {
+	for _, name := range []string{control.FileSnapshot, control.FileCoverageZones, control.FileGeo, FileClients, control.FileTLSKeys} {
 		if bytes.Equal(other[name], mem[name]) {
 			t.Errorf("%s identical for seeds 1 and 2", name)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/signpost-cdn/signpost/control"
@@ -70,7 +71,8 @@ type sink interface {
 
 // Write generates a synthetic CDN into dir (created if needed): the snapshot
 // files named in ARCHITECTURE.md (crconfig.json, crstates.json, czmap.json,
-// dczmap.json, steering.json, federations.json, geo.mmdb) and clients.json.
+// dczmap.json, steering.json, federations.json, geo.mmdb, sslkeys.json),
+// clients.json and loadtest-ca.pem.
 // Each file is written to a temporary name and renamed into place,
 // crconfig.json last, so a directory watcher never reads a partial file.
 func Write(dir string, o Options) (*Summary, error) {
@@ -116,6 +118,8 @@ func generate(sk sink, o Options) (*Summary, error) {
 		{control.FileSteering, p.writeSteering},
 		{control.FileFederations, p.writeFederations},
 		{control.FileGeo, p.writeGeo},
+		{control.FileTLSKeys, p.writeTLSKeys},
+		{FileCA, p.writeCA},
 		{FileClients, func(w io.Writer) (n int64, err error) {
 			cc, n, err = p.writeClients(w)
 			return n, err
@@ -223,4 +227,23 @@ func (m *memSink) file(name string, write func(io.Writer) (int64, error)) error 
 	}
 	m.files[name] = b.Bytes()
 	return nil
+}
+
+// String renders the summary for people: counts, then one line per file.
+func (s *Summary) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seed %d, domain %s, %v\n", s.Options.Seed, s.Options.Domain, s.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(&b, "delivery services %d: HTTP %d (HTTPS %d), DNS %d, steering %d (client %d)\n",
+		s.DeliveryServices, s.HTTPDeliveryServices, s.HTTPSDeliveryServices, s.DNSDeliveryServices,
+		s.SteeringServices, s.ClientSteeringServices)
+	fmt.Fprintf(&b, "caches %d (%d unavailable) in %d cache groups, %d assignments, %d routers\n",
+		s.Caches, s.UnavailableCaches, s.CacheGroups, s.Assignments, s.Routers)
+	fmt.Fprintf(&b, "coverage zone prefixes %d (%d IPv6), deep zones %d, geo networks %d (%d IPv6) with %d records, federations %d\n",
+		s.CoverageZonePrefixes, s.CoverageZonePrefix6, s.DeepZones, s.GeoNetworks, s.GeoNetworks6, s.GeoRecords, s.Federations)
+	fmt.Fprintf(&b, "clients: coverage zone %d, deep %d, geo only %d, miss %d, federation %d\n",
+		s.CoverageZoneClients, s.DeepClients, s.GeoClients, s.MissClients, s.FederationClients)
+	for _, f := range s.Files {
+		fmt.Fprintf(&b, "  %-22s %12d bytes\n", f.Name, f.Bytes)
+	}
+	return b.String()
 }

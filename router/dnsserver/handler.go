@@ -62,10 +62,21 @@ var _ Handler = HandlerFunc(nil)
 // wraps a dnswire.Writer over the worker's pooled transmit buffer; its
 // lifetime is one ServeDNS call.
 type Response struct {
-	w    dnswire.Writer
-	tr   Transport
-	drop bool
+	w     dnswire.Writer
+	tr    Transport
+	drop  bool
+	state any
 }
+
+// HandlerState returns the value the handler stored with SetHandlerState on
+// this Response, or nil. The Response belongs to one worker (one UDP worker,
+// or one TCP connection whose state is pooled across connections), so a
+// handler keeps its per-worker scratch memory here instead of allocating
+// per query.
+func (r *Response) HandlerState() any { return r.state }
+
+// SetHandlerState stores per-worker handler state; see HandlerState.
+func (r *Response) SetHandlerState(v any) { r.state = v }
 
 // Transport returns the protocol of the query.
 func (r *Response) Transport() Transport { return r.tr }

@@ -20,6 +20,9 @@ type tcpConnState struct {
 	rx  []byte
 	tx  []byte
 	out []byte
+	// handler is the handler's per-worker state (Response.HandlerState),
+	// kept with the pooled buffers so that it outlives the connection.
+	handler any
 }
 
 const (
@@ -100,7 +103,9 @@ func (s *Server) serveTCP(ctx context.Context) error {
 		next++
 		wg.Go(func() {
 			st := pool.Get().(*tcpConnState)
+			proc.r.state = st.handler
 			s.serveConn(c, proc, st)
+			st.handler, proc.r.state = proc.r.state, nil
 			pool.Put(st)
 			c.Close()
 			s.release(c, client)

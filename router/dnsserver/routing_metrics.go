@@ -1,0 +1,53 @@
+package dnsserver
+
+import (
+	"time"
+
+	"github.com/signpost-cdn/signpost/internal/metrics"
+	"github.com/signpost-cdn/signpost/router/accesslog"
+)
+
+// handlerMetrics are the RoutingHandler's series, created at construction
+// so the query path only increments.
+type handlerMetrics struct {
+	rcodes  [16]*metrics.Counter
+	qtypes  [NumQTypes]*metrics.Counter
+	results [accesslog.ResultGeoDS + 1]*metrics.Counter
+	latency *metrics.Histogram
+}
+
+var rcodeNames = [16]string{
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
+	"NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
+}
+
+func newHandlerMetrics(reg *metrics.Registry) *handlerMetrics {
+	m := &handlerMetrics{}
+	rc := reg.CounterVec("signpost_dns_routing_responses_total", "DNS queries answered by the routing handler, by response code.", "rcode")
+	for i := range m.rcodes {
+		m.rcodes[i] = rc.With(rcodeNames[i])
+	}
+	qt := reg.CounterVec("signpost_dns_routing_queries_total", "DNS queries answered by the routing handler, by query type.", "qtype")
+	for i := range m.qtypes {
+		m.qtypes[i] = qt.With(QTypeName(i))
+	}
+	rt := reg.CounterVec("signpost_dns_routing_results_total", "DNS queries by Traffic Router result type (NONE: static answer or no zone).", "rtype")
+	for i := range m.results {
+		name := accesslog.ResultType(i).String()
+		if i == 0 {
+			name = "NONE"
+		}
+		m.results[i] = rt.With(name)
+	}
+	m.latency = reg.Histogram("signpost_dns_routing_duration_seconds", "Time the routing handler spends on a query (lookup, routing, answer, access log excluded).", metrics.LatencyBuckets())
+	return m
+}
+
+func (m *handlerMetrics) observe(st *queryState, qtype uint16, d time.Duration) {
+	m.rcodes[st.rcode&0xF].Inc()
+	m.qtypes[qtypeBucket(qtype)].Inc()
+	if int(st.rtype) < len(m.results) {
+		m.results[st.rtype].Inc()
+	}
+	m.latency.ObserveDuration(d)
+}

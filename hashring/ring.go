@@ -36,15 +36,15 @@ type Dispersion struct {
 type Ring struct {
 	mode    Mode
 	n       int
-	pts     []float64 // every point of every member, ascending
-	own     []int32   // own[i] is the member owning pts[i]
+	pts     []float64 // -Inf, every point of every member ascending, +Inf
+	own     []int32   // own[i] is the member owning pts[i] (-1: sentinel)
 	points  []*Points // per member; nil for zero-hash members
 	weights []int32   // members with points, ascending
 	neg     []int32   // zero-hash members with Order < 0, processing order
 	pos     []int32   // zero-hash members with Order >= 0, processing order
 	budget  int       // walk steps before falling back to per-member search
 	pool    sync.Pool // *scratch, for rings too large for the stack buffers
-	idx     index     // over pts
+	idx     index     // over the points between the sentinels
 }
 
 // stackMembers is the largest ring whose query scratch lives on the stack.
@@ -98,11 +98,16 @@ func NewRing(members []Member) (*Ring, error) {
 		}
 		return cmp.Compare(a.m, b.m)
 	})
-	r.pts = make([]float64, len(all))
-	r.own = make([]int32, len(all))
+	// The infinite sentinels are farther from any finite h than every
+	// point, so the walk needs no bounds checks: meeting one (distance
+	// +Inf) means that side is exhausted, both means every point was seen.
+	r.pts = make([]float64, len(all)+2)
+	r.own = make([]int32, len(all)+2)
+	r.pts[0], r.own[0] = math.Inf(-1), -1
 	for i, t := range all {
-		r.pts[i], r.own[i] = t.p, t.m
+		r.pts[i+1], r.own[i+1] = t.p, t.m
 	}
+	r.pts[len(all)+1], r.own[len(all)+1] = math.Inf(1), -1
 	// Traffic Router sorts zero-hash items stably: two negative orders
 	// descending, otherwise ascending. That is negatives by descending
 	// order, then non-negatives by ascending order.
@@ -120,11 +125,31 @@ func NewRing(members []Member) (*Ring, error) {
 			r.pos = append(r.pos, z)
 		}
 	}
-	r.idx = newIndex(r.pts)
+	r.idx = newIndex(r.pts[1 : len(r.pts)-1])
 	r.budget = 4*len(r.weights) + 32
 	n := r.n
 	r.pool.New = func() any { return newScratch(n) }
 	return r, nil
+}
+
+// start returns the index in pts of the first point >= h (the +Inf
+// sentinel if none).
+func (r *Ring) start(h float64) int {
+	return 1 + r.idx.search(r.pts[1:len(r.pts)-1], h)
+}
+
+// step takes the nearer of pts[lo] and pts[hi] to h (the lower one on
+// equal distances), moves past it and returns its distance and index. A
+// distance of +Inf means both sides are exhausted.
+func step(pts []float64, h float64, lo, hi *int) (float64, int) {
+	l, u := *lo, *hi
+	dl, du := h-pts[l], pts[u]-h
+	if dl <= du {
+		*lo = l - 1
+		return dl, l
+	}
+	*hi = u + 1
+	return du, u
 }
 
 // Len returns the number of members.
@@ -169,9 +194,9 @@ func (r *Ring) AppendNearest(dst []int32, h float64, k int, avail func(i int) bo
 		return dst
 	}
 	k = min(k, r.n)
-	if k == 1 && len(r.neg) == 0 {
-		if m, ok := r.nearestOne(h, avail); ok {
-			return append(dst, m)
+	if r.n <= 64 && len(r.neg) == 0 {
+		if out, ok := r.appendFast(dst, h, k, avail); ok {
+			return out
 		}
 	}
 	if r.n <= stackMembers {
@@ -188,49 +213,75 @@ func (r *Ring) AppendNearest(dst []int32, h float64, k int, avail func(i int) bo
 	return dst
 }
 
-// nearestOne is the common case of AppendNearest with k == 1 and no
-// zero-hash member ordered before the others: the walk stops at the first
-// point of a second candidate, and when that one is strictly farther no bump
-// can reorder the two. It reports false when the answer needs the full
-// selector (equal keys, no candidate with points, or the step budget spent).
-func (r *Ring) nearestOne(h float64, avail func(i int) bool) (int32, bool) {
-	pts, own := r.pts, r.own
-	hi := r.idx.search(r.pts, h)
-	lo := hi - 1
-	first, d1 := int32(-1), 0.0
-	for range r.budget {
-		var d float64
-		var p int
-		switch {
-		case hi < len(pts) && lo >= 0:
-			dh, dl := pts[hi]-h, h-pts[lo]
-			if dl <= dh {
-				d, p = dl, lo
-				lo--
-			} else {
-				d, p = dh, hi
-				hi++
+// appendFast is AppendNearest for rings of up to 64 members without
+// negative-order zero-hash members (every cache group): the walk appends
+// members to dst as it meets them and stops at the k-th, then looks at the
+// next candidate; when no two of those keys are equal, no bump can reorder
+// anything and the walk order is the answer. It reports false, with dst
+// unchanged, when the answer needs the selector (equal keys, or the step
+// budget spent).
+func (r *Ring) appendFast(dst []int32, h float64, k int, avail func(i int) bool) ([]int32, bool) {
+	start := len(dst)
+	remaining := -1 // unknown: the walk ends at +Inf or at a strictly farther key
+	switch {
+	case avail == nil:
+		remaining = len(r.weights)
+	case k > 1:
+		remaining = 0
+		for _, m := range r.weights {
+			if avail(int(m)) {
+				remaining++
 			}
-		case hi < len(pts):
-			d, p = pts[hi]-h, hi
-			hi++
-		case lo >= 0:
-			d, p = h-pts[lo], lo
-			lo--
-		default:
-			return first, first >= 0 // every point seen: a single candidate
+		}
+	}
+	pts, own := r.pts, r.own
+	hi := r.start(h)
+	lo := hi - 1
+	var seen uint64
+	found, last := 0, -1.0
+	conclusive := false
+	for range r.budget {
+		if remaining == 0 {
+			conclusive = true // every candidate found
+			break
+		}
+		d, p := step(pts, h, &lo, &hi)
+		if d > math.MaxFloat64 {
+			conclusive = true // every point seen
+			break
 		}
 		m := own[p]
-		if m == first || (avail != nil && !avail(int(m))) {
+		bit := uint64(1) << (m & 63)
+		if seen&bit != 0 {
 			continue
 		}
-		if first < 0 {
-			first, d1 = m, d
+		seen |= bit
+		if avail != nil && !avail(int(m)) {
 			continue
 		}
-		return first, d > d1
+		if d == last {
+			return dst[:start], false // equal keys: bumps decide
+		}
+		if found == k {
+			return dst, true // the next candidate is strictly farther
+		}
+		dst = append(dst, m)
+		found++
+		remaining--
+		last = d
 	}
-	return 0, false
+	if !conclusive {
+		return dst[:start], false // budget spent
+	}
+	for _, z := range r.pos {
+		if len(dst)-start == k {
+			break
+		}
+		if avail == nil || avail(int(z)) {
+			dst = append(dst, z)
+		}
+	}
+	return dst, true
 }
 
 func (r *Ring) appendNearest(dst []int32, k int, avail func(i int) bool, s *selector) []int32 {

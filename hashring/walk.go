@@ -38,7 +38,7 @@ type selector struct {
 }
 
 func newSelector(r *Ring, h float64, avail func(i int) bool, seen []uint64, ent []entry, occ []float64) selector {
-	hi := r.idx.search(r.pts, h)
+	hi := r.start(h)
 	return selector{r: r, h: h, avail: avail, remaining: -1, lo: hi - 1, hi: hi, seen: seen, ent: ent, occ: occ, sorted: true}
 }
 
@@ -61,25 +61,8 @@ func (s *selector) next() (entry, bool) {
 		mask = s.seen[0]
 	}
 	for steps < budget {
-		var d float64
-		var p int
-		switch {
-		case hi < len(pts) && lo >= 0:
-			dh, dl := pts[hi]-h, h-pts[lo]
-			if dl <= dh {
-				d, p = dl, lo
-				lo--
-			} else {
-				d, p = dh, hi
-				hi++
-			}
-		case hi < len(pts):
-			d, p = pts[hi]-h, hi
-			hi++
-		case lo >= 0:
-			d, p = h-pts[lo], lo
-			lo--
-		default:
+		d, p := step(pts, h, &lo, &hi)
+		if d > math.MaxFloat64 {
 			if small {
 				s.seen[0] = mask
 			}

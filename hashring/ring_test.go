@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/signpost-cdn/signpost/internal/fixture"
@@ -403,4 +404,28 @@ func TestNewRingModes(t *testing.T) {
 	if got := empty.AppendOrder(nil, 1, nil); len(got) != 0 {
 		t.Errorf("empty ring ordered %v", got)
 	}
+}
+
+func TestRingConcurrent(t *testing.T) {
+	r, _ := benchRing(t, MD5, 80) // pooled scratch
+	hs := benchHashes(MD5)
+	want := make([][]int32, len(hs))
+	for i, h := range hs {
+		want[i] = r.AppendOrder(nil, h, nil)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			var dst []int32
+			for i := range hs {
+				j := (i + g*17) % len(hs)
+				dst = r.AppendOrder(dst[:0], hs[j], nil)
+				if !slices.Equal(dst, want[j]) {
+					t.Errorf("goroutine %d, hash %d: order differs", g, j)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -274,12 +274,21 @@ func TestDNSVectors(t *testing.T) {
 				}
 			}
 		}},
-		{"D10", func() *dns.Msg { m := newQuery("thecdn.example.com.", dns.TypeSOA); m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1); return m }(), "12.34.0.5", func(t *testing.T, r *dns.Msg) {
+		{"D10", func() *dns.Msg {
+			m := newQuery("thecdn.example.com.", dns.TypeSOA)
+			m.SetEdns0(1232, false)
+			m.IsEdns0().SetVersion(1)
+			return m
+		}(), "12.34.0.5", func(t *testing.T, r *dns.Msg) {
 			if r.Rcode != dns.RcodeBadVers || r.IsEdns0() == nil || len(r.Answer) != 0 {
 				t.Errorf("rcode %d, OPT %v; want BADVERS with OPT", r.Rcode, r.IsEdns0())
 			}
 		}},
-		{"D11", func() *dns.Msg { m := newQuery("thecdn.example.com.", dns.TypeSOA); m.Question[0].Qclass = dns.ClassCHAOS; return m }(), "12.34.0.5", func(t *testing.T, r *dns.Msg) {
+		{"D11", func() *dns.Msg {
+			m := newQuery("thecdn.example.com.", dns.TypeSOA)
+			m.Question[0].Qclass = dns.ClassCHAOS
+			return m
+		}(), "12.34.0.5", func(t *testing.T, r *dns.Msg) {
 			if r.Rcode != dns.RcodeRefused {
 				t.Errorf("rcode %d, want REFUSED", r.Rcode)
 			}

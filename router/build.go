@@ -1,10 +1,13 @@
 package router
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/geo"
@@ -89,23 +92,67 @@ func (t *Table) buildCaches() {
 			continue
 		}
 		ci := int32(len(t.caches))
-		t.caches = append(t.caches, Cache{ContentServer: cs, Index: ci, Loc: li, refs: make(map[int32]string, len(cs.DeliveryServices))})
+		t.caches = append(t.caches, Cache{ContentServer: cs, Index: ci, Loc: li})
 		t.cacheIndex[cs.ID] = ci
 		byLoc[li] = append(byLoc[li], ci)
 	}
 	// Caches of a cache group iterate in Java HashMap order (spec 5.9).
 	for li, list := range byLoc {
-		ids := make([]string, len(list))
-		for k, ci := range list {
-			ids[k] = t.caches[ci].ID
+		t.locs[li].Caches = javaOrder(t, list)
+		for pos, ci := range t.locs[li].Caches {
+			t.caches[ci].pos = int32(pos)
 		}
-		order := hashring.JavaHashMapOrder(ids, hashring.JavaStringHashCode)
-		sorted := make([]int32, len(list))
-		for k, o := range order {
-			sorted[k] = list[o]
-		}
-		t.locs[li].Caches = sorted
 	}
+}
+
+// javaOrder returns the caches in the iteration order of a Java HashMap
+// keyed by cache id and filled in the given order.
+func javaOrder(t *Table, list []int32) []int32 {
+	ids := make([]string, len(list))
+	for k, ci := range list {
+		ids[k] = t.caches[ci].ID
+	}
+	sorted := make([]int32, len(list))
+	for k, o := range hashring.JavaHashMapOrder(ids, hashring.JavaStringHashCode) {
+		sorted[k] = list[o]
+	}
+	return sorted
+}
+
+// buildRings hashes the points of every cache (in parallel: a cold build
+// computes a thousand MD5s per cache) and builds one ring per location.
+func (t *Table) buildRings(b *Builder) error {
+	points := make([]*hashring.Points, len(t.caches))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(t.caches)))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ci := w; ci < len(t.caches); ci += workers {
+				c := &t.caches[ci]
+				points[ci] = b.points.Get(c.HashID, c.HashCount)
+			}
+		}()
+	}
+	wg.Wait()
+	for li := range t.locs {
+		r, err := newRing(points, t.locs[li].Caches)
+		if err != nil {
+			return fmt.Errorf("router: build: cache group %q: %w", t.locs[li].Name, err)
+		}
+		t.locs[li].ring = r
+	}
+	t.points = points
+	return nil
+}
+
+func newRing(points []*hashring.Points, caches []int32) (*hashring.Ring, error) {
+	ms := make([]hashring.Member, len(caches))
+	for k, ci := range caches {
+		ms[k] = hashring.Member{Points: points[ci]}
+	}
+	return hashring.NewRing(ms)
 }
 
 func (t *Table) buildDeliveryServices(b *Builder) error {
@@ -119,9 +166,10 @@ func (t *Table) buildDeliveryServices(b *Builder) error {
 	// References from contentServers (first FQDN only, quirk 6).
 	for ci := range t.caches {
 		c := &t.caches[ci]
+		c.refs = make([]dsRef, 0, len(c.ContentServer.DeliveryServices))
 		for _, ref := range c.ContentServer.DeliveryServices {
 			if di, ok := t.dsIndex[ref.XMLID]; ok && ref.FQDN != "" {
-				c.refs[di] = strings.ToLower(ref.FQDN)
+				c.refs = append(c.refs, dsRef{di, lowerASCII(ref.FQDN)})
 			}
 		}
 	}
@@ -171,7 +219,27 @@ func (t *Table) buildDeliveryServices(b *Builder) error {
 	for i := range t.ds {
 		t.ds[i].geoRedirect = t.classifyGeoRedirect(&t.ds[i])
 	}
-	return t.buildGroups(b)
+	for ci := range t.caches {
+		refs := t.caches[ci].refs
+		slices.SortStableFunc(refs, func(a, b dsRef) int { return cmp.Compare(a.ds, b.ds) })
+		// The first reference of a service wins (document order).
+		t.caches[ci].refs = slices.CompactFunc(refs, func(a, b dsRef) bool { return a.ds == b.ds })
+	}
+	if err := t.buildRings(b); err != nil {
+		return err
+	}
+	t.buildGroups()
+	return nil
+}
+
+// lowerASCII returns s lower-cased, without allocating when it already is.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // topologyReferences derives the references of a topology-based delivery
@@ -227,9 +295,7 @@ func (t *Table) topologyReferences(ds *DeliveryService) {
 					if wild && !ds.IsDNS {
 						fqdn = c.ID + "." + remap
 					}
-					if _, set := c.refs[ds.Index]; !set {
-						c.refs[ds.Index] = fqdn
-					}
+					c.refs = append(c.refs, dsRef{ds.Index, fqdn})
 				}
 			}
 		}
@@ -252,69 +318,43 @@ func hasAll(have, want []string) bool {
 	return true
 }
 
-// buildGroups computes, per delivery service and edge location, the caches
-// assigned to the service, and one consistent-hash ring per distinct cache
-// set (rings are shared between services with the same caches).
-func (t *Table) buildGroups(b *Builder) error {
-	interned := make(map[string]*group)
-	var key []byte
-	var members []int32
+// buildGroups computes, per delivery service, the caches assigned to it in
+// each edge location, in one pass over the assignments.
+func (t *Table) buildGroups() {
+	type assign struct{ loc, pos, ci int32 }
+	perDS := make([][]assign, len(t.ds))
+	for ci := range t.caches {
+		c := &t.caches[ci]
+		for _, r := range c.refs {
+			perDS[r.ds] = append(perDS[r.ds], assign{c.Loc, c.pos, int32(ci)})
+		}
+	}
 	for di := range t.ds {
 		ds := &t.ds[di]
 		ds.groupByLoc = make([]int32, len(t.locs))
-		for li := range t.locs {
+		for li := range ds.groupByLoc {
 			ds.groupByLoc[li] = -1
-			members = members[:0]
-			for _, ci := range t.locs[li].Caches {
-				if _, ok := t.caches[ci].refs[int32(di)]; ok {
-					members = append(members, ci)
-				}
+		}
+		as := perDS[di]
+		slices.SortFunc(as, func(a, b assign) int {
+			if a.loc != b.loc {
+				return cmp.Compare(a.loc, b.loc)
 			}
-			if len(members) == 0 {
-				continue
+			return cmp.Compare(a.pos, b.pos)
+		})
+		for i := 0; i < len(as); {
+			j := i
+			loc := &t.locs[as[i].loc]
+			g := &group{loc: as[i].loc, ring: loc.ring, all: loc.Caches, member: newBitset(len(loc.Caches), false)}
+			for ; j < len(as) && as[j].loc == as[i].loc; j++ {
+				g.member.set(as[j].pos)
+				g.caches = append(g.caches, as[j].ci)
 			}
-			g, err := t.internGroup(b, interned, &key, int32(li), members)
-			if err != nil {
-				return fmt.Errorf("router: build: delivery service %q, cache group %q: %w", ds.ID, t.locs[li].Name, err)
-			}
-			ds.groupByLoc[li] = int32(len(ds.groups))
+			ds.groupByLoc[as[i].loc] = int32(len(ds.groups))
 			ds.groups = append(ds.groups, g)
+			i = j
 		}
 	}
-	return nil
-}
-
-func (t *Table) internGroup(b *Builder, interned map[string]*group, key *[]byte, loc int32, members []int32) (*group, error) {
-	k := strconv.AppendInt((*key)[:0], int64(loc), 10)
-	for _, ci := range members {
-		k = append(k, ',')
-		k = strconv.AppendInt(k, int64(ci), 10)
-	}
-	*key = k
-	if g, ok := interned[string(k)]; ok {
-		return g, nil
-	}
-	g, err := t.newGroup(b, loc, members)
-	if err != nil {
-		return nil, err
-	}
-	interned[string(k)] = g
-	return g, nil
-}
-
-func (t *Table) newGroup(b *Builder, loc int32, members []int32) (*group, error) {
-	g := &group{loc: loc, caches: append([]int32(nil), members...)}
-	ms := make([]hashring.Member, len(members))
-	for k, ci := range members {
-		c := &t.caches[ci]
-		ms[k] = hashring.Member{Points: b.points.Get(c.HashID, c.HashCount)}
-	}
-	r, err := hashring.NewRing(ms)
-	if err != nil {
-		return nil, err
-	}
-	g.ring = r
-	return g, nil
 }
 
 // buildCoverageLinks links coverage zones to edge locations and compiles
@@ -350,25 +390,26 @@ func (t *Table) buildCoverageLinks(b *Builder) {
 			dl.caches = append(dl.caches, idx[o])
 		}
 		dl.byDS = make(map[int32]*group)
+		r, err := newRing(t.points, dl.caches)
+		if err != nil {
+			b.log.Warn("deep coverage zone ignored: ring not built", "zone", zone.Name, "error", err)
+			continue
+		}
+		dl.ring = r
 		for di := range t.ds {
 			if t.ds[di].DeepCachingType != control.DeepCachingAlways {
 				continue
 			}
-			var members []int32
-			for _, ci := range dl.caches {
-				if _, ok := t.caches[ci].refs[int32(di)]; ok {
-					members = append(members, ci)
+			g := &group{loc: -1, ring: r, all: dl.caches, member: newBitset(len(dl.caches), false)}
+			for pos, ci := range dl.caches {
+				if _, ok := t.caches[ci].Reference(int32(di)); ok {
+					g.member.set(int32(pos))
+					g.caches = append(g.caches, ci)
 				}
 			}
-			if len(members) == 0 {
-				continue
+			if len(g.caches) > 0 {
+				dl.byDS[int32(di)] = g
 			}
-			g, err := t.newGroup(b, -1, members)
-			if err != nil {
-				b.log.Warn("deep coverage zone: ring not built", "zone", zone.Name, "deliveryService", t.ds[di].ID, "error", err)
-				continue
-			}
-			dl.byDS[int32(di)] = g
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"regexp"
 
+	"github.com/signpost-cdn/signpost/geo"
 	"github.com/signpost-cdn/signpost/hashring"
 )
 
@@ -149,4 +150,11 @@ func splitQuery(path string) (string, string) {
 		}
 	}
 	return path, ""
+}
+
+// Geolocate returns the client's MaxMind answer, looking it up at most
+// once per Selection (regional geo-blocking uses the answer of routing
+// when there was one). It does not allocate.
+func (t *Table) Geolocate(client netip.Addr, sel *Selection) (geo.Location, bool) {
+	return t.geolocate(client, sel)
 }

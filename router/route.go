@@ -38,10 +38,10 @@ func (t *Table) RouteHTTP(req *Request, sc *Scratch, sel *Selection) error {
 	}
 	hv := t.mode.HashBytes(hs)
 	sc.idx = g.ring.AppendDispersed(sc.idx[:0], hv, ds.dispersion, func(i int) bool {
-		return h.CacheAvailable(g.caches[i], v6)
+		return g.member.get(int32(i)) && h.CacheAvailable(g.all[i], v6)
 	})
 	for k, m := range sc.idx {
-		sc.idx[k] = g.caches[m]
+		sc.idx[k] = g.all[m]
 	}
 	sel.Caches = sc.idx
 	return nil
@@ -147,10 +147,10 @@ func (t *Table) dnsCaches(h *Health, sc *Scratch, req *Request, ds *DeliveryServ
 	case limit > 0 && t.snap.Config.ConsistentDNSRouting:
 		hv := t.mode.HashBytes(req.Host)
 		sc.idx = g.ring.AppendDispersed(sc.idx[:0], hv, ds.dispersion, func(i int) bool {
-			return h.CacheAvailable(g.caches[i], v6)
+			return g.member.get(int32(i)) && h.CacheAvailable(g.all[i], v6)
 		})
 		for k, m := range sc.idx {
-			sc.idx[k] = g.caches[m]
+			sc.idx[k] = g.all[m]
 		}
 	default:
 		sc.idx = appendAvailable(sc.idx[:0], h, g, v6)

@@ -40,6 +40,9 @@ type Table struct {
 	deep     *czf.Table
 	deepLocs []deepLocation // per deep coverage zone
 
+	// points are the consistent-hash points of each cache.
+	points []*hashring.Points
+
 	geo       *geo.City
 	overrides map[string]geo.Point
 
@@ -67,12 +70,16 @@ type DeliveryService struct {
 }
 
 // group is the ordered set of caches of one edge location (or deep zone)
-// that are assigned to a delivery service, with its consistent-hash ring.
-// Groups with the same members are shared between delivery services.
+// that are assigned to a delivery service. It orders requests with the
+// ring of the whole location: members not assigned to the service are
+// filtered out before ordering, which yields Traffic Router's order over
+// the service's caches (spec 5.8) while one ring serves every service.
 type group struct {
-	loc    int32   // edge location index, -1 for deep groups
-	caches []int32 // cache indexes in Traffic Router's input order
-	ring   *hashring.Ring
+	loc    int32          // edge location index, -1 for deep groups
+	ring   *hashring.Ring // the location's (or deep zone's) ring
+	all    []int32        // ring member index -> cache index
+	member bitset         // ring members assigned to the service
+	caches []int32        // the assigned caches in Traffic Router's input order
 }
 
 // Cache is a cache (content server) in a known edge location.
@@ -82,9 +89,16 @@ type Cache struct {
 	Index int32
 	// Loc is the edge location index.
 	Loc int32
-	// refs maps a delivery service index to its reference FQDN (the
-	// Location host and DNS name of the cache for that service).
-	refs map[int32]string
+	// refs are the cache's delivery service references sorted by service
+	// index: the Location host and DNS name of the cache for that service.
+	refs []dsRef
+	// pos is the cache's position in its location's Caches.
+	pos int32
+}
+
+type dsRef struct {
+	ds   int32
+	fqdn string
 }
 
 // Location is an edge cache group.
@@ -94,6 +108,8 @@ type Location struct {
 	Index int32
 	// Caches are the caches of the location in Java HashMap order.
 	Caches []int32
+	// ring orders all Caches for request hashes.
+	ring *hashring.Ring
 	// rank is the position in Java HashSet iteration order (distance ties).
 	rank int32
 }
@@ -105,6 +121,7 @@ type deepLocation struct {
 	name     string
 	lat, lon float64
 	caches   []int32
+	ring     *hashring.Ring
 	// byDS maps a delivery service to the group of its caches here.
 	byDS map[int32]*group
 }
@@ -163,8 +180,19 @@ func (t *Table) Health() *Health { return t.health.Load() }
 // Reference returns the cache's reference FQDN for the delivery service
 // (the Location host of HTTP redirects and the name of DNS records).
 func (c *Cache) Reference(ds int32) (string, bool) {
-	f, ok := c.refs[ds]
-	return f, ok
+	lo, hi := 0, len(c.refs)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if c.refs[m].ds < ds {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	if lo < len(c.refs) && c.refs[lo].ds == ds {
+		return c.refs[lo].fqdn, true
+	}
+	return "", false
 }
 
 // Address returns the cache address of the family (v6 selects IP6).

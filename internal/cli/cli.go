@@ -24,6 +24,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"snapshot validate": {"check a snapshot directory or file and print every problem", runSnapshotValidate},
+		"loadtest gen":      {"write a synthetic CDN snapshot directory and client populations", runLoadtestGen},
 		"monitor":           {"poll caches, judge health, serve CrStates to routers", runMonitor},
 		"ops serve":         {"serve a Traffic Ops compatible API over PostgreSQL", runOpsServe},
 		"ops publish":       {"validate a snapshot directory and publish it as a new generation", runOpsPublish},

@@ -118,12 +118,12 @@ func (t *Table) ConsistentHashCache(m LookupMethod, client netip.Addr, ds *Deliv
 		return nil, err
 	}
 	order := g.ring.AppendDispersed(nil, t.mode.HashBytes(hs), hashring.Dispersion{Limit: 1}, func(i int) bool {
-		return h.CacheAvailable(g.caches[i], v6)
+		return g.member.get(int32(i)) && h.CacheAvailable(g.all[i], v6)
 	})
 	if len(order) == 0 {
 		return nil, nil
 	}
-	return &t.caches[g.caches[order[0]]], nil
+	return &t.caches[g.all[order[0]]], nil
 }
 
 // HashString returns the consistent-hash request string of the delivery

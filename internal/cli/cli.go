@@ -23,6 +23,7 @@ type command struct {
 // ("snapshot validate").
 func commands() map[string]command {
 	return map[string]command{
+		"route":             {"serve DNS and HTTP routing for a CDN snapshot", runRoute},
 		"snapshot validate": {"check a snapshot directory or file and print every problem", runSnapshotValidate},
 		"loadtest gen":      {"write a synthetic CDN snapshot directory and client populations", runLoadtestGen},
 		"monitor":           {"poll caches, judge health, serve CrStates to routers", runMonitor},

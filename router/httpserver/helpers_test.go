@@ -202,7 +202,7 @@ func (e *env) raw(t *testing.T, req string) string {
 	for {
 		n, err := c.Read(buf)
 		sb.Write(buf[:n])
-		if err != nil || strings.Contains(sb.String(), "\r\n\r\n") && !strings.Contains(sb.String(), "Content-Length: ") {
+		if err != nil || strings.Contains(sb.String(), "\r\n\r\n") && (strings.HasPrefix(req, "HEAD ") || !strings.Contains(sb.String(), "Content-Length: ")) {
 			break
 		}
 		if i := strings.Index(sb.String(), "\r\n\r\n"); i >= 0 {

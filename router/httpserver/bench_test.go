@@ -1,0 +1,88 @@
+package httpserver
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/signpost-cdn/signpost/hashring"
+	"github.com/signpost-cdn/signpost/router"
+	"github.com/signpost-cdn/signpost/router/accesslog"
+)
+
+// newBenchServer returns a published server (no listeners) with an access
+// log written to io.Discard.
+func newBenchServer(tb testing.TB, withLog bool) *Server {
+	tb.Helper()
+	rt := router.New(hashring.MD5, nil)
+	tab, err := rt.Publish(loadSet(tb, nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cfg := Config{Router: rt, Logger: slog.New(slog.DiscardHandler)}
+	if withLog {
+		w, err := accesslog.New(accesslog.Config{Out: io.Discard})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx); close(done) }()
+		tb.Cleanup(func() { cancel(); <-done })
+		cfg.AccessLog = w
+	}
+	s, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.Publish(tab); err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// benchCtx returns a reusable RequestCtx holding the request.
+func benchCtx(host, target string, hdr ...string) *fasthttp.RequestCtx {
+	var req fasthttp.Request
+	req.Header.SetMethod("GET")
+	req.Header.SetRequestURI(target)
+	req.Header.SetHost(host)
+	req.Header.Set("User-Agent", "bench/1.0")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	ctx := &fasthttp.RequestCtx{}
+	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 5555}, nil)
+	return ctx
+}
+
+// benchCases are representative routing requests.
+var benchCases = []struct {
+	name, host, target string
+	hdr                []string
+}{
+	{"cz-302", "tr.http-only-test.thecdn.example.com", "/stuff/video.m3u8?fakeClientIpAddress=12.34.0.123", nil},
+	{"cz-header-client", "tr.http-and-https-test.thecdn.example.com", "/a/b/c.ts", []string{"X-MM-Client-IP", "12.34.8.77"}},
+	{"deep", "cdn.csd-target-1.thecdn.example.com", "/foo?fakeClientIpAddress=192.168.42.10", nil},
+	{"json", "tr.http-only-test.thecdn.example.com", "/stuff?fakeClientIpAddress=12.34.0.123&format=json", nil},
+	{"geo-miss", "tr.http-only-test.thecdn.example.com", "/stuff?fakeClientIpAddress=10.99.0.1", nil},
+	{"ds-miss", "www.example.org", "/", nil},
+}
+
+func BenchmarkRouting(b *testing.B) {
+	s := newBenchServer(b, true)
+	for _, bc := range benchCases {
+		b.Run(bc.name, func(b *testing.B) {
+			ctx := benchCtx(bc.host, bc.target, bc.hdr...)
+			b.ReportAllocs()
+			for b.Loop() {
+				ctx.Response.Reset()
+				s.serveRouting(ctx)
+			}
+		})
+	}
+}

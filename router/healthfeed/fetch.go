@@ -46,6 +46,7 @@ type monitorState struct {
 func (f *Follower) pollMonitors(ctx context.Context) (fetched, bool) {
 	n := len(f.mons)
 	for i := range n {
+		f.syncFailOpen()
 		idx := (f.current + i) % n
 		res, err := f.fetch(ctx, idx)
 		if ctx.Err() != nil {

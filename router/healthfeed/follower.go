@@ -238,6 +238,10 @@ func (f *Follower) checkAge(now time.Time) {
 		return
 	}
 	f.failOpen, f.failOpenSince, f.failOpenTable = true, now, nil
+	// The router forgets its health, so tables it publishes from now on
+	// are born fail-open (unless their own set carries crstates.json:
+	// syncFailOpen covers those).
+	f.cfg.Router.ApplyHealth(nil)
 	f.failOpenCount++
 	f.met.failOpenTotal.Inc()
 	f.met.failOpen.Set(1)
@@ -259,10 +263,10 @@ func (f *Follower) leaveFailOpen(now time.Time) {
 	f.met.failOpen.Set(0)
 }
 
-// syncFailOpen keeps the fail-open view on the current table. Tables
-// published while failing open get the router's last health (Router.Publish
-// re-applies it), so each new table is switched to fail-open at the next
-// poll.
+// syncFailOpen keeps the fail-open view, with the last accepted health as
+// its recorded source, on the current table. It runs before every monitor
+// request, so a table published with its set's own crstates.json while
+// failing open is switched within one request timeout.
 func (f *Follower) syncFailOpen() {
 	if !f.failOpen {
 		return

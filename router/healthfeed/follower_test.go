@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signpost-cdn/signpost/control"
+	"github.com/signpost-cdn/signpost/internal/fixture"
 	"github.com/signpost-cdn/signpost/internal/metrics"
 )
 
@@ -192,7 +194,25 @@ func TestFailOpenWhenHealthTooOld(t *testing.T) {
 	if !st.FailOpen || st.FailOpenCount != 1 || st.FailOpenSince.IsZero() {
 		t.Errorf("status %+v", st)
 	}
-	// A table published while failing open is put into fail-open too.
+	eventually(t, 5*time.Second, "source kept", func() bool { return r.Load().Health().Source != nil })
+	if r.States() != nil {
+		t.Error("the router still re-applies stale health to new tables")
+	}
+	// A table published while failing open is born fail-open; one whose
+	// set carries its own crstates.json is switched at the next request.
+	noHealth := dirSet(t, fixture.DefaultDir(t), func(name string, data []byte) []byte {
+		if name == control.FileHealth {
+			return nil
+		}
+		return data
+	})
+	tab, err := r.Publish(noHealth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tab.Health().FailOpen {
+		t.Error("table published while failing open was not born fail-open")
+	}
 	if _, err := r.Publish(fixtureSet(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +226,7 @@ func TestFailOpenWhenHealthTooOld(t *testing.T) {
 	eventually(t, 5*time.Second, "health again", func() bool { return !available(t, r, ids[2]) })
 	eventually(t, 5*time.Second, "status", func() bool { return !f.Status().FailOpen })
 	st = f.Status()
-	if st.FailOpen || r.Load().Health().FailOpen {
+	if st.FailOpen || r.Load().Health().FailOpen || r.States() == nil {
 		t.Errorf("still failing open: %+v", st)
 	}
 	if got := logs.count("fresh again"); got != 1 {

@@ -1,0 +1,31 @@
+// Command ceiling is the reference point of scripts/make/bench-http.sh: a
+// fasthttp server with the router's server settings that answers every
+// request with the same 302, doing no routing at all. The router's
+// throughput is reported as a fraction of this ceiling.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/valyala/fasthttp"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:18080", "listen address")
+	flag.Parse()
+	location := []byte("http://edge-cache-001.http-only-test.thecdn.example.com:8090/stuff?fakeClientIpAddress=12.34.0.123")
+	srv := &fasthttp.Server{
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			ctx.SetStatusCode(fasthttp.StatusFound)
+			ctx.Response.Header.SetCanonical([]byte("Location"), location)
+		},
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+	}
+	if err := srv.ListenAndServe(*addr); err != nil {
+		fmt.Fprintln(os.Stderr, "ceiling:", err)
+		os.Exit(1)
+	}
+}

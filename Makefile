@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/make/*.sh. See docs/development.md.
-.PHONY: build run test test-short bench fuzz lint fmt vet clean
+.PHONY: build run test bench bench-http fuzz lint clean
 
 build:
 	@scripts/make/build.sh
@@ -12,6 +12,9 @@ test:
 
 bench:
 	@scripts/make/bench.sh
+
+bench-http: build
+	@scripts/make/bench-http.sh
 
 fuzz:
 	@scripts/make/fuzz.sh

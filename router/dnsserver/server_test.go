@@ -298,6 +298,11 @@ func TestSlowTCPDoesNotDelayUDP(t *testing.T) {
 			c.Close()
 		}
 	}()
+	// The accept loop runs concurrently: wait until it holds the
+	// connections, so UDP is measured while they are all open.
+	for deadline := time.Now().Add(time.Second); s.Stats().TCPActive < 250 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	c := &dns.Client{Net: "udp", Timeout: time.Second}
 	var rtts []time.Duration
 	for range 200 {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"fmt"
+	"net"
 
 	"golang.org/x/sync/errgroup"
 
@@ -42,7 +43,7 @@ func (s *Service) startListeners(ctx context.Context, g *errgroup.Group) error {
 			return fmt.Errorf("route: HTTP listeners: %w", err)
 		}
 		s.addPublisher(srv)
-		addrs.HTTP, addrs.HTTPS, addrs.API = s.cfg.HTTP, s.cfg.HTTPS, s.cfg.API
+		addrs.HTTP, addrs.HTTPS, addrs.API = addrString(srv.HTTPAddr()), addrString(srv.HTTPSAddr()), addrString(srv.APIAddr())
 		g.Go(func() error { return srv.Run(ctx) })
 	}
 	s.mu.Lock()
@@ -53,4 +54,11 @@ func (s *Service) startListeners(ctx context.Context, g *errgroup.Group) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }

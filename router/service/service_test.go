@@ -56,7 +56,7 @@ func start(t *testing.T, src, state string) *running {
 	t.Helper()
 	ready := make(chan Addrs, 1)
 	svc, err := New(Config{
-		Source: src, StateDir: state, DNS: "127.0.0.1:0", HTTP: freePort(t), API: freePort(t),
+		Source: src, StateDir: state, DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", API: "127.0.0.1:0",
 		PollInterval: 50 * time.Millisecond,
 		OnReady:      func(a Addrs) { ready <- a },
 	})

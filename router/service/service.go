@@ -19,8 +19,10 @@ import (
 	"github.com/signpost-cdn/signpost/control/dir"
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/internal/metrics"
+	"github.com/signpost-cdn/signpost/monitor"
 	"github.com/signpost-cdn/signpost/router"
 	"github.com/signpost-cdn/signpost/router/accesslog"
+	"github.com/signpost-cdn/signpost/router/healthfeed"
 )
 
 // Config is the route service's configuration (the `signpost route` flags).
@@ -46,6 +48,9 @@ type Config struct {
 	Logger       *slog.Logger
 	// Version is reported by the API.
 	Version string
+	// MonitorConfig, when set, runs a health monitor in this process
+	// (single-host staging) and follows it like a --monitor URL.
+	MonitorConfig string
 	// OnReady, when set, is called once the first table serves.
 	OnReady func(Addrs)
 }
@@ -85,6 +90,9 @@ type Service struct {
 	lastErrAt  time.Time
 	readyFn    func()
 
+	follower *healthfeed.Follower
+	monitor  *monitor.Monitor
+
 	reloads, reloadErrors *metrics.Counter
 	generation            *metrics.Gauge
 }
@@ -96,9 +104,6 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.Source == "" {
 		return nil, errors.New("route: --source is required (a snapshot directory, https://user:pass@ops-host or postgres://...)")
-	}
-	if len(cfg.Monitors) > 0 {
-		return nil, fmt.Errorf("route: --monitor: following monitors is not available in this build yet; put crstates.json in the snapshot directory")
 	}
 	if !cfg.HashMode.Valid() {
 		cfg.HashMode = hashring.MD5
@@ -121,6 +126,28 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("route: --access-log %s: %w", cfg.AccessLog, err)
 		}
 		s.alog = w
+	}
+	if cfg.MonitorConfig != "" {
+		mc, err := monitor.LoadConfig(cfg.MonitorConfig)
+		if err != nil {
+			return nil, fmt.Errorf("route: --monitor-config: %w", err)
+		}
+		m, err := monitor.New(mc, monitor.Deps{Logger: cfg.Logger.With("component", "monitor"), Version: cfg.Version})
+		if err != nil {
+			return nil, fmt.Errorf("route: --monitor-config: %w", err)
+		}
+		s.monitor = m
+		s.cfg.Monitors = append([]string{"http://" + dialAddr(mc.Listen)}, s.cfg.Monitors...)
+	}
+	if len(s.cfg.Monitors) > 0 {
+		f, err := healthfeed.New(healthfeed.Config{
+			Monitors: s.cfg.Monitors, Router: s.router, StateDir: cfg.StateDir,
+			Logger: cfg.Logger.With("component", "health"), Metrics: s.metrics,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("route: --monitor: %w", err)
+		}
+		s.follower = f
 	}
 	s.reloads = s.metrics.Counter("signpost_table_builds_total", "Routing tables built and published.")
 	s.reloadErrors = s.metrics.Counter("signpost_table_build_errors_total", "Dataset sets that failed to build into a table (the previous table kept serving).")
@@ -189,6 +216,23 @@ func (s *Service) Ready() bool {
 	return s.ready
 }
 
+// HealthStatus returns the health follower's status (ok false without
+// --monitor).
+func (s *Service) HealthStatus() (healthfeed.Status, bool) {
+	if s.follower == nil {
+		return healthfeed.Status{}, false
+	}
+	return s.follower.Status(), true
+}
+
+// dialAddr turns a listen address into one to dial on this host.
+func dialAddr(listen string) string {
+	if strings.HasPrefix(listen, ":") {
+		return "127.0.0.1" + listen
+	}
+	return listen
+}
+
 // redact removes the password of a URL for messages.
 func redact(u string) string {
 	at := strings.LastIndexByte(u, '@')
@@ -211,6 +255,12 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	if err := s.startListeners(ctx, g); err != nil {
 		return err
+	}
+	if s.monitor != nil {
+		g.Go(func() error { return s.monitor.Run(ctx) })
+	}
+	if s.follower != nil {
+		g.Go(func() error { return s.follower.Run(ctx) })
 	}
 	g.Go(func() error { return s.source.Run(ctx, s.publish) })
 	err := g.Wait()

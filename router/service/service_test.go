@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -201,4 +202,46 @@ func metricsText(t *testing.T, api string) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
+}
+
+// TestFollowMonitor: with --monitor, health from the monitor steers R1 away
+// from a cache the monitor marks down.
+func TestFollowMonitor(t *testing.T) {
+	states := fixture.Read(t, "atc/CrStates")
+	down := strings.Replace(string(states), `"edge-cache-002": {"isAvailable": true}`, `"edge-cache-002": {"isAvailable": false}`, 1)
+	if down == string(states) {
+		t.Fatal("fixture edit did not apply")
+	}
+	tm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/publish/CrStates" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, down)
+	}))
+	defer tm.Close()
+
+	src := copyDir(t, fixture.DefaultDir(t))
+	ready := make(chan Addrs, 1)
+	svc, err := New(Config{Source: src, StateDir: t.TempDir(), Monitors: []string{tm.URL},
+		HTTP: "127.0.0.1:0", PollInterval: 50 * time.Millisecond, OnReady: func(a Addrs) { ready <- a }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	a := <-ready
+	waitFor(t, 3*time.Second, func() bool {
+		tab := svc.Router().Load()
+		c, ok := tab.Cache("edge-cache-002")
+		return ok && !tab.Health().CacheAvailable(c.Index, false)
+	})
+	if code, _ := location(t, a.HTTP, "tr.http-only-test.thecdn.example.com"); code != 302 {
+		t.Fatalf("R1 with edge-cache-002 down: status %d", code)
+	}
+	if st, ok := svc.HealthStatus(); !ok || st.LastMonitor == "" {
+		t.Fatalf("health status: %+v %v", st, ok)
+	}
 }

@@ -52,6 +52,7 @@ func (b *Builder) Build(set *control.Set) (*Table, error) {
 		return nil, err
 	}
 	t.buildCoverageLinks(b)
+	t.initZoneOrders()
 	t.overrides = make(map[string]geo.Point, len(snap.Config.MaxmindDefaultOverride))
 	for _, o := range snap.Config.MaxmindDefaultOverride {
 		if _, dup := t.overrides[o.CountryCode]; !dup {

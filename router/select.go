@@ -121,7 +121,7 @@ func (t *Table) czLocation(h *Health, ip netip.Addr, ds *DeliveryService, v6 boo
 	if !zone.HasCoordinates {
 		return nil
 	}
-	loc := t.closest(h, ds, zone.Latitude, zone.Longitude, v6, methodCZ, 0)
+	loc := t.closestFromZone(h, ds, z, zone.Latitude, zone.Longitude, v6)
 	if loc != nil {
 		sel.fromBackup = true
 	}

@@ -37,6 +37,7 @@ type Table struct {
 
 	cz       *czf.Table
 	czLink   []int32 // per coverage zone: edge location index, or -1
+	orders   zoneOrders
 	deep     *czf.Table
 	deepLocs []deepLocation // per deep coverage zone
 

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"github.com/signpost-cdn/signpost/router/routertest"
 	"net/netip"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 // TestAnonymousVectors holds spec 15.5 (AnonymousIpTest) against the
 // fixture's policy and MaxMind's Anonymous IP test database.
 func TestAnonymousVectors(t *testing.T) {
-	set := loadSet(t, fixture.DefaultDir(t))
+	set := routertest.LoadSet(t, fixture.DefaultDir(t))
 	b := NewAnonymousBlockerFrom(set.AnonymousPolicy, set.AnonymousIP)
 	if b == nil {
 		t.Fatal("no anonymous IP data in the fixture")

@@ -2,40 +2,16 @@ package router
 
 import (
 	"net/netip"
-	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/internal/fixture"
+	"github.com/signpost-cdn/signpost/router/routertest"
 )
-
-// loadSet reads a snapshot directory into a control.Set.
-func loadSet(tb testing.TB, dir string) *control.Set {
-	tb.Helper()
-	ds := map[string]control.Dataset{}
-	for _, name := range control.Files() {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		d, err := control.ParseFile(name, data)
-		if err != nil {
-			tb.Fatalf("%s: %v", name, err)
-		}
-		ds[name] = d
-	}
-	return control.Assemble(ds, 1, time.Now())
-}
 
 func fixtureTable(tb testing.TB) *Table {
 	tb.Helper()
-	tab, err := NewBuilder(hashring.MD5, nil).Build(loadSet(tb, fixture.DefaultDir(tb)))
+	tab, err := NewBuilder(hashring.MD5, nil).Build(routertest.LoadSet(tb, fixture.DefaultDir(tb)))
 	if err != nil {
 		tb.Fatal(err)
 	}

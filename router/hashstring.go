@@ -122,9 +122,9 @@ func appendPatternString(dst []byte, re *regexp.Regexp, path []byte) []byte {
 	return dst
 }
 
-// appendFormDecoded appends s decoded as application/x-www-form-urlencoded
-// ("+" is a space).
-func appendFormDecoded(dst, s []byte) ([]byte, error) {
+// AppendFormDecoded appends s decoded as application/x-www-form-urlencoded
+// ("+" is a space); a malformed escape is ErrBadEscape.
+func AppendFormDecoded(dst, s []byte) ([]byte, error) {
 	for k := 0; k < len(s); k++ {
 		c := s[k]
 		switch c {
@@ -192,7 +192,7 @@ func appendSignificantQuery(dst, scratch []byte, params []string, rawQuery []byt
 			if !first {
 				scratch = append(scratch, '=')
 			}
-			if scratch, err = appendFormDecoded(scratch, piece[f:g]); err != nil {
+			if scratch, err = AppendFormDecoded(scratch, piece[f:g]); err != nil {
 				return dst, scratch, err
 			}
 			if first {

@@ -3,6 +3,7 @@ package dnsserver
 import (
 	"bytes"
 	"context"
+	"github.com/signpost-cdn/signpost/router/routertest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -143,7 +144,7 @@ func TestPublishSwap(t *testing.T) {
 	if err := h.Publish(nil); err == nil {
 		t.Fatal("nil table accepted")
 	}
-	bad, err := router.NewBuilder(hashring.MD5, nil).Build(loadSet(t, copyFixture(t, map[string]string{"domain_name": "bad..name"})))
+	bad, err := router.NewBuilder(hashring.MD5, nil).Build(routertest.LoadSet(t, copyFixture(t, map[string]string{"domain_name": "bad..name"})))
 	if err != nil {
 		t.Fatal(err)
 	}

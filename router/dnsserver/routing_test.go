@@ -8,37 +8,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 
-	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/internal/dnswire"
 	"github.com/signpost-cdn/signpost/internal/fixture"
 	"github.com/signpost-cdn/signpost/router"
+	"github.com/signpost-cdn/signpost/router/routertest"
 )
-
-// loadSet reads a snapshot directory into a control.Set.
-func loadSet(tb testing.TB, dir string) *control.Set {
-	tb.Helper()
-	ds := map[string]control.Dataset{}
-	for _, name := range control.Files() {
-		data, err := os.ReadFile(filepath.Join(dir, name))
-		if os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		d, err := control.ParseFile(name, data)
-		if err != nil {
-			tb.Fatalf("%s: %v", name, err)
-		}
-		ds[name] = d
-	}
-	return control.Assemble(ds, 1, time.Now())
-}
 
 // copyFixture copies the fixture snapshot directory to a temporary one,
 // setting the given config keys in crconfig.json.
@@ -93,7 +71,7 @@ func patchConfig(tb testing.TB, data []byte, config map[string]string) []byte {
 // routing handler.
 func newRouting(tb testing.TB, dir string, opts Options) (*RoutingHandler, *router.Table) {
 	tb.Helper()
-	tab, err := router.NewBuilder(hashring.MD5, nil).Build(loadSet(tb, dir))
+	tab, err := router.NewBuilder(hashring.MD5, nil).Build(routertest.LoadSet(tb, dir))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -365,7 +365,7 @@ func nilIfEmpty(b []byte) []byte {
 func parseAddrBytes(w *work, b []byte) (netip.Addr, bool) {
 	if bytes.IndexByte(b, '%') >= 0 {
 		var err error
-		if w.addr, err = appendPercentDecoded(w.addr[:0], b); err != nil {
+		if w.addr, err = router.AppendFormDecoded(w.addr[:0], b); err != nil {
 			return netip.Addr{}, false
 		}
 		b = w.addr

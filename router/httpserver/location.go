@@ -2,7 +2,6 @@ package httpserver
 
 import (
 	"bytes"
-	"errors"
 	"strconv"
 
 	"github.com/signpost-cdn/signpost/router"
@@ -246,44 +245,6 @@ func findParam(query, name []byte, fold bool) ([]byte, bool) {
 	return nil, false
 }
 
-var errBadEscape = errors.New("malformed percent-escape")
-
-// appendPercentDecoded appends s with %XX escapes decoded and '+' as a
-// space (form encoding).
-func appendPercentDecoded(dst, s []byte) ([]byte, error) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '+':
-			c = ' '
-		case '%':
-			if i+2 >= len(s) {
-				return dst, errBadEscape
-			}
-			hi, ok1 := unhex(s[i+1])
-			lo, ok2 := unhex(s[i+2])
-			if !ok1 || !ok2 {
-				return dst, errBadEscape
-			}
-			c = hi<<4 | lo
-			i += 2
-		}
-		dst = append(dst, c)
-	}
-	return dst, nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
-}
 
 // appendJSONString appends s escaped for a JSON string (without quotes).
 func appendJSONString(dst, s []byte) []byte {

@@ -15,27 +15,8 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/signpost-cdn/signpost/internal/fixture"
+	"github.com/signpost-cdn/signpost/router/routertest"
 )
-
-// copyDir copies the fixture snapshot directory into a temporary one.
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
 
 func freePort(t *testing.T) string {
 	t.Helper()
@@ -99,7 +80,7 @@ func location(t *testing.T, addr, host string) (int, string) {
 }
 
 func TestServeReloadReject(t *testing.T) {
-	src := copyDir(t, fixture.DefaultDir(t))
+	src := routertest.CopyDir(t, fixture.DefaultDir(t))
 	state := t.TempDir()
 	r := start(t, src, state)
 
@@ -155,7 +136,7 @@ func TestServeReloadReject(t *testing.T) {
 // TestStartFromStateDir: with the source unreadable at start, the router
 // serves the last good datasets from the state directory.
 func TestStartFromStateDir(t *testing.T) {
-	src := copyDir(t, fixture.DefaultDir(t))
+	src := routertest.CopyDir(t, fixture.DefaultDir(t))
 	state := t.TempDir()
 	r := start(t, src, state)
 	r.cancel()
@@ -221,7 +202,7 @@ func TestFollowMonitor(t *testing.T) {
 	}))
 	defer tm.Close()
 
-	src := copyDir(t, fixture.DefaultDir(t))
+	src := routertest.CopyDir(t, fixture.DefaultDir(t))
 	ready := make(chan Addrs, 1)
 	svc, err := New(Config{Source: src, StateDir: t.TempDir(), Monitors: []string{tm.URL},
 		HTTP: "127.0.0.1:0", PollInterval: 50 * time.Millisecond, OnReady: func(a Addrs) { ready <- a }})

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"github.com/signpost-cdn/signpost/router/routertest"
 	"net/netip"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 // TestRegionalGeoVectors holds spec 15.5 (RegionalGeoTest on
 // regional_geoblock.json).
 func TestRegionalGeoVectors(t *testing.T) {
-	rg := loadSet(t, fixture.DefaultDir(t)).RegionalGeoblock
+	rg := routertest.LoadSet(t, fixture.DefaultDir(t)).RegionalGeoblock
 	if rg == nil {
 		t.Fatal("no regional-geoblock.json in the fixture")
 	}

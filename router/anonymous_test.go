@@ -1,11 +1,11 @@
 package router
 
 import (
-	"github.com/signpost-cdn/signpost/router/routertest"
 	"net/netip"
 	"testing"
 
 	"github.com/signpost-cdn/signpost/internal/fixture"
+	"github.com/signpost-cdn/signpost/router/routertest"
 )
 
 // TestAnonymousVectors holds spec 15.5 (AnonymousIpTest) against the

@@ -1,12 +1,12 @@
 package router
 
 import (
-	"github.com/signpost-cdn/signpost/router/routertest"
 	"net/netip"
 	"testing"
 
 	"github.com/signpost-cdn/signpost/geo"
 	"github.com/signpost-cdn/signpost/internal/fixture"
+	"github.com/signpost-cdn/signpost/router/routertest"
 )
 
 // TestRegionalGeoVectors holds spec 15.5 (RegionalGeoTest on

@@ -5,6 +5,7 @@ import (
 
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/internal/fixture"
+	"github.com/signpost-cdn/signpost/router/routertest"
 )
 
 func BenchmarkRouteHTTP(b *testing.B) {
@@ -51,7 +52,7 @@ func BenchmarkRouteDNS(b *testing.B) {
 // BenchmarkBuildFixture measures compiling the fixture CDN into a Table
 // with a warm point cache (a reload).
 func BenchmarkBuildFixture(b *testing.B) {
-	set := loadSet(b, fixture.DefaultDir(b))
+	set := routertest.LoadSet(b, fixture.DefaultDir(b))
 	bld := NewBuilder(hashring.MD5, nil)
 	b.ReportAllocs()
 	for b.Loop() {

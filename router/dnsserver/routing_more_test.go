@@ -3,7 +3,6 @@ package dnsserver
 import (
 	"bytes"
 	"context"
-	"github.com/signpost-cdn/signpost/router/routertest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/signpost-cdn/signpost/internal/metrics"
 	"github.com/signpost-cdn/signpost/router"
 	"github.com/signpost-cdn/signpost/router/accesslog"
+	"github.com/signpost-cdn/signpost/router/routertest"
 )
 
 // TestD2Consistent is D2 with consistent.dns.routing (vector C5).

@@ -183,8 +183,13 @@ func appendCacheOrigin(dst []byte, ds *router.DeliveryService, c *router.Cache, 
 			dst = append(dst, reqHost[i:]...)
 		}
 	}
-	if !https && c.Port > 0 && c.Port != 80 {
+	switch {
+	case !https && c.Port > 0 && c.Port != 80:
 		dst = strconv.AppendInt(append(dst, ':'), int64(c.Port), 10)
+	case https && c.HTTPSPort > 0 && c.HTTPSPort != 443:
+		// Traffic Router ignores httpsPort (quirk 5) and sends HTTPS
+		// clients to 443 even when the cache listens elsewhere.
+		dst = strconv.AppendInt(append(dst, ':'), int64(c.HTTPSPort), 10)
 	}
 	return dst
 }

@@ -1,0 +1,125 @@
+package postgres
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+)
+
+// Source URL parameters read by this package; they are removed before the
+// URL reaches pgx (which would send unknown parameters to the server as
+// run-time settings).
+const (
+	ParamCDN  = "cdn"
+	ParamMode = "mode"
+)
+
+// ParseSource turns a --source URL (postgres://user:pass@host/db?cdn=NAME
+// [&mode=signpost|trafficops] plus any pgx parameters) into Options. A
+// credentials file ("user:password" on its first line), when given,
+// supplies the user and password; otherwise the URL's, or pgx's own
+// PGUSER/PGPASSWORD/.pgpass, apply.
+func ParseSource(raw, credentialsFile string) (Options, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Options{}, fmt.Errorf("postgres source %s: %w", Redact(raw), errors.Unwrap(err))
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return Options{}, fmt.Errorf("postgres source %s: scheme must be postgres:// or postgresql://", Redact(raw))
+	}
+	q := u.Query()
+	opts := Options{CDN: q.Get(ParamCDN), Mode: Mode(q.Get(ParamMode))}
+	var problems []string
+	if len(q[ParamCDN]) > 1 || len(q[ParamMode]) > 1 {
+		problems = append(problems, "cdn and mode may each be given once")
+	}
+	if opts.CDN == "" {
+		problems = append(problems, "the CDN name is required: add ?cdn=NAME")
+	}
+	switch opts.Mode {
+	case "", ModeSignpost, ModeTrafficOps:
+	default:
+		problems = append(problems, fmt.Sprintf("mode %q: want %s or %s", opts.Mode, ModeSignpost, ModeTrafficOps))
+	}
+	if len(problems) > 0 {
+		return Options{}, fmt.Errorf("postgres source %s: %s", Redact(raw), strings.Join(problems, "; "))
+	}
+	q.Del(ParamCDN)
+	q.Del(ParamMode)
+	u.RawQuery = q.Encode()
+	opts.URL = u.String()
+	if credentialsFile != "" {
+		user, pass, err := ReadCredentials(credentialsFile)
+		if err != nil {
+			return Options{}, err
+		}
+		opts.Username, opts.Password = user, pass
+	}
+	return opts, nil
+}
+
+// ReadCredentials reads "user:password" from the first line of a file
+// (the password may contain colons; surrounding whitespace is trimmed).
+func ReadCredentials(path string) (user, password string, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", fmt.Errorf("credentials file: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	user, password, ok := strings.Cut(strings.TrimSpace(line), ":")
+	if !ok || user == "" {
+		return "", "", fmt.Errorf("credentials file %s: first line must be user:password", path)
+	}
+	return user, password, nil
+}
+
+// Redact returns the URL with its password replaced by "***" (and a
+// password= parameter likewise), for messages.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Cut anything between "://" and "@" rather than risk printing it.
+		if i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@'); i >= 0 && j > i {
+			return raw[:i+3] + "***" + raw[j:]
+		}
+		return "(unparsable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "***")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "***")
+		u.RawQuery = q.Encode()
+	}
+	return strings.Replace(u.String(), "%2A%2A%2A", "***", -1)
+}
+
+// redactErr removes the password from an error's text (pgx errors can
+// quote the connection string).
+func redactErr(err error, opts Options) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, secret := range []string{opts.Password, urlPassword(opts.URL)} {
+		if len(secret) >= 3 && strings.Contains(msg, secret) {
+			msg = strings.ReplaceAll(msg, secret, "***")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
+}
+
+func urlPassword(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
+}

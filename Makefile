@@ -16,6 +16,9 @@ bench:
 bench-http: build
 	@scripts/make/bench-http.sh
 
+bench-dns:
+	@scripts/make/bench-dns.sh
+
 fuzz:
 	@scripts/make/fuzz.sh
 

@@ -52,6 +52,9 @@ func (b *Builder) Build(set *control.Set) (*Table, error) {
 		return nil, err
 	}
 	t.buildCoverageLinks(b)
+	if err := t.buildSteering(b); err != nil {
+		return nil, err
+	}
 	t.initZoneOrders()
 	t.overrides = make(map[string]geo.Point, len(snap.Config.MaxmindDefaultOverride))
 	for _, o := range snap.Config.MaxmindDefaultOverride {

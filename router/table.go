@@ -12,6 +12,7 @@ import (
 	"github.com/signpost-cdn/signpost/czf"
 	"github.com/signpost-cdn/signpost/geo"
 	"github.com/signpost-cdn/signpost/hashring"
+	"github.com/signpost-cdn/signpost/steering"
 )
 
 // Table is one compiled generation of routing data. Queries load the
@@ -46,6 +47,9 @@ type Table struct {
 
 	geo       *geo.City
 	overrides map[string]geo.Point
+
+	// steering is the steering registry compiled for this table (steering.go).
+	steering *steering.Table
 
 	health atomic.Pointer[Health]
 }

@@ -170,3 +170,20 @@ func TestBackoff(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func TestReadCredentials(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "creds")
+	if err := os.WriteFile(p, []byte(" user:pa:ss \nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u, pw, err := ReadCredentials(p)
+	if err != nil || u != "user" || pw != "pa:ss" {
+		t.Fatalf("%q %q %v", u, pw, err)
+	}
+	if err := os.WriteFile(p, []byte("secretonly\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadCredentials(p); err == nil || strings.Contains(err.Error(), "secretonly") {
+		t.Fatalf("bad file: %v", err)
+	}
+}

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
+
+	"github.com/signpost-cdn/signpost/control/lkg"
 )
 
 // Source URL parameters read by this package; they are removed before the
@@ -51,28 +52,13 @@ func ParseSource(raw, credentialsFile string) (Options, error) {
 	u.RawQuery = q.Encode()
 	opts.URL = u.String()
 	if credentialsFile != "" {
-		user, pass, err := ReadCredentials(credentialsFile)
+		user, pass, err := lkg.ReadCredentials(credentialsFile)
 		if err != nil {
 			return Options{}, err
 		}
 		opts.Username, opts.Password = user, pass
 	}
 	return opts, nil
-}
-
-// ReadCredentials reads "user:password" from the first line of a file
-// (the password may contain colons; surrounding whitespace is trimmed).
-func ReadCredentials(path string) (user, password string, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", "", fmt.Errorf("credentials file: %w", err)
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	user, password, ok := strings.Cut(strings.TrimSpace(line), ":")
-	if !ok || user == "" {
-		return "", "", fmt.Errorf("credentials file %s: first line must be user:password", path)
-	}
-	return user, password, nil
 }
 
 // Redact returns the URL with its password replaced by "***" (and a

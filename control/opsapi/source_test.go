@@ -3,9 +3,9 @@ package opsapi
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"

@@ -71,3 +71,18 @@ func (t *Table) SteeringTarget(ds *DeliveryService, req *Request, option []byte,
 	}
 	return &t.ds[e.Targets[sc.idx[0]].DS], nil
 }
+
+// GeoRedirectURLType is Traffic Router's geoRedirectUrlType of the
+// delivery service as the /crs API reports it: "DS_URL", "NOT_DS_URL",
+// "INVALID_URL", or "" without a geoLimitRedirectURL.
+func (ds *DeliveryService) GeoRedirectURLType() string {
+	switch ds.geoRedirect {
+	case geoRedirectDSURL:
+		return "DS_URL"
+	case geoRedirectNotDSURL:
+		return "NOT_DS_URL"
+	case geoRedirectInvalid:
+		return "INVALID_URL"
+	}
+	return ""
+}

@@ -50,6 +50,12 @@ func (s *Server) apiHandler(path string) func(*fasthttp.RequestCtx, *tableData) 
 		return apiDeliveryServices
 	case "/crs/certificates":
 		return apiCertificates
+	case "/crs/steering":
+		return apiSteering
+	case "/crs/consistenthash/deliveryservice":
+		return apiSteeredDS
+	case "/crs/consistenthash/cache/coveragezone/steering":
+		return apiSteeredCache
 	}
 	return nil
 }

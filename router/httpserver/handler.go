@@ -28,6 +28,7 @@ type work struct {
 	svc  [1]string
 	urls [1][]byte
 	hdrs []accesslog.Header
+	st   steeringWork
 }
 
 // outcome is what the handler decided for one request.
@@ -37,6 +38,7 @@ type outcome struct {
 	detail    router.ResultDetail
 	hasURL    bool // w.loc holds the Location
 	dsHeaders bool // add the delivery service's response headers
+	multi     bool // a CLIENT_STEERING answer (w.st holds the locations)
 	rgb       accesslog.RegionalGeo
 }
 
@@ -146,6 +148,11 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, d *tableData, w *work, secure 
 		// A malformed escape in a consistent-hash query parameter (TR: 500).
 		return outcome{status: fasthttp.StatusBadRequest, rtype: sel.Type, detail: sel.Detail}
 	}
+	if t.SteeringEntry(sel.DS) != nil {
+		if o, multi := s.steer(ctx, d, w, secure, client, rawPath, rawQuery, hasQuery); multi {
+			return o
+		}
+	}
 	o := outcome{rtype: sel.Type, detail: sel.Detail, status: fasthttp.StatusServiceUnavailable}
 	ds := sel.DS
 	if ds == nil || sel.Detail == router.DetailDSTLSMismatch {
@@ -221,6 +228,10 @@ func (s *Server) respond(ctx *fasthttp.RequestCtx, d *tableData, w *work, o *out
 		ctx.SetStatusCode(o.status)
 		return
 	}
+	if o.multi {
+		respondMulti(ctx, w, o, rawQuery)
+		return
+	}
 	if v, ok := queryParam(rawQuery, paramTrred); ok && bytes.EqualFold(v, valFalse) {
 		w.body = appendJSONString(append(w.body[:0], jsonLocationsPrefix...), w.loc)
 		w.body = append(w.body, jsonLocationsSuffix...)
@@ -266,6 +277,9 @@ func (s *Server) finish(d *tableData, w *work, o *outcome, start time.Time) {
 			}
 		}
 		d.tallies[ds.Index].count(o.rtype)
+		if o.multi && len(w.st.svcs) > 0 {
+			rec.Services = w.st.svcs
+		}
 	}
 	rec.Headers = w.hdrs
 	elapsed := time.Since(start)

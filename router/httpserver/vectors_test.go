@@ -74,7 +74,8 @@ func withValidHTTPToHTTPS(tb testing.TB) func(string, []byte) []byte {
 	})
 }
 
-// TestHTTPVectors holds spec 15.3 R1-R22 (R11-R16 and R19 need steering).
+// TestHTTPVectors holds spec 15.3 R1-R22 (R14-R16, the multi-location
+// answers, are in TestClientSteeringVectors).
 func TestHTTPVectors(t *testing.T) {
 	e := newEnv(t, loadSet(t, withValidHTTPToHTTPS(t)))
 	const q = "?fakeClientIpAddress=12.34.0.123"
@@ -83,7 +84,6 @@ func TestHTTPVectors(t *testing.T) {
 		hdr               []string
 		status            int
 		location, body    string
-		steering          bool
 	}{
 		{name: "R1", url: "http://tr.http-only-test.thecdn.example.com/stuff" + q, status: 302,
 			location: "http://edge-cache-001.http-only-test.thecdn.example.com:8090/stuff" + q},
@@ -109,12 +109,16 @@ func TestHTTPVectors(t *testing.T) {
 		{name: "R9", url: "https://tr.https-only-test.thecdn.example.com/stuff", hdr: []string{"Host", "tr.csd-target-1.bar"}, status: 503},
 		{name: "R10", url: "http://localhost/crs/stats" + q, hdr: []string{"Host", "foo.http-only-test.bar"}, status: 302,
 			location: "http://edge-cache-001.http-only-test.thecdn.example.com:8090/crs/stats" + q},
-		{name: "R11", steering: true},
-		{name: "R12", steering: true},
-		{name: "R13", steering: true},
-		{name: "R14", steering: true},
-		{name: "R15", steering: true},
-		{name: "R16", steering: true},
+		{name: "R11", url: "http://foo.steering-test-1.thecdn.example.com/qwerytuiop/force-to-target-2/asdfghjkl?fakeClientIpAddress=12.34.3.5",
+			status: 302, location: "http://edge-cache-032.steering-target-2.thecdn.example.com:8090/qwerytuiop/force-to-target-2/asdfghjkl?fakeClientIpAddress=12.34.3.5"},
+		{name: "R12", url: "http://foo.steering-test-1.thecdn.example.com/qwerytuiop/force-to-target-2/asdfghjkl?fakeClientIpAddress=12.34.3.5",
+			hdr: []string{"X-TC-Steering-Option", "steering-target-1"}, status: 302,
+			location: "http://edge-cache-032.steering-target-1.thecdn.example.com:8090/qwerytuiop/force-to-target-2/asdfghjkl?fakeClientIpAddress=12.34.3.5"},
+		{name: "R12-lower", url: "http://foo.steering-test-1.thecdn.example.com/qwerytuiop/force-to-target-2/asdfghjkl?fakeClientIpAddress=12.34.3.5",
+			hdr: []string{"x-tc-steering-option", "steering-target-1"}, status: 302,
+			location: "http://edge-cache-032.steering-target-1.thecdn.example.com:8090/qwerytuiop/force-to-target-2/asdfghjkl?fakeClientIpAddress=12.34.3.5"},
+		{name: "R13", url: "http://foo.steering-test-1.thecdn.example.com/qwerytuiop/force-to-target-2/asdfghjkl?fakeClientIpAddress=12.34.3.5",
+			hdr: []string{"X-TC-Steering-Option", "ds-02"}, status: 503},
 		{name: "R17", url: "http://tr.api:3333/crs/coveragezone/cachelocation?ip=100.3.3.123&deliveryServiceId=steering-target-1", status: 200,
 			body: `"id":"location-3"`},
 		{name: "R18a", url: "http://tr.api:3333/crs/consistenthash/cache/coveragezone?ip=12.34.0.123&deliveryServiceId=https-only-test&requestPath=/some/path/thing",
@@ -125,7 +129,20 @@ func TestHTTPVectors(t *testing.T) {
 			status: 200, body: `{"id":"edge-cache-002",`},
 		{name: "R18d", url: "http://tr.api:3333/crs/consistenthash/cache/coveragezone?ip=12.34.0.123&deliveryServiceId=https-only-test&requestPath=/other/path/other_thing.m3u8",
 			status: 200, body: `{"id":"edge-cache-002",`},
-		{name: "R19", steering: true},
+		{name: "R19", url: "http://tr.api:3333/crs/consistenthash/deliveryservice?deliveryServiceId=steering-test-1&requestPath=/some/path/force-to-target-2/more/asdfasdf",
+			status: 200, body: `{"id":"steering-target-2",`},
+		{name: "R19-1", url: "http://tr.api:3333/crs/consistenthash/deliveryservice?deliveryServiceId=steering-test-1&requestPath=/some/path/force-to-target-1/more/asdfasdf",
+			status: 200, body: `{"id":"steering-target-1",`},
+		{name: "R19-ring", url: "http://tr.api:3333/crs/consistenthash/deliveryservice?deliveryServiceId=steering-test-1&requestPath=/some/path/thing",
+			status: 200, body: `{"id":"steering-target-2",`},
+		{name: "R19-plain", url: "http://tr.api:3333/crs/consistenthash/deliveryservice?deliveryServiceId=http-only-test&requestPath=/x",
+			status: 200, body: `{"id":"http-only-test",`},
+		{name: "R19-unknown", url: "http://tr.api:3333/crs/consistenthash/deliveryservice?deliveryServiceId=nope&requestPath=/x",
+			status: 404, body: `{}`},
+		{name: "steering-cache", url: "http://tr.api:3333/crs/consistenthash/cache/coveragezone/steering?ip=12.34.3.5&deliveryServiceId=steering-test-1&requestPath=/qwerytuiop/force-to-target-2/asdfghjkl",
+			status: 200, body: `{"id":"edge-cache-032",`},
+		{name: "steering-cache-miss", url: "http://tr.api:3333/crs/consistenthash/cache/coveragezone/steering?ip=192.0.2.1&deliveryServiceId=steering-test-1&requestPath=/x",
+			status: 404, body: `{}`},
 		{name: "R20", url: "http://tr.api:3333/crs/deliveryservices?url=http%3A%2F%2Ftrafficrouter01.steering-target-1.thecdn.example.com%2Fstuff",
 			status: 200, body: `{"id":"steering-target-1"}`},
 		{name: "R20-unknown", url: "http://tr.api:3333/crs/deliveryservices?url=http%3A%2F%2Fwww.example.org%2Fstuff", status: 404},
@@ -135,9 +152,6 @@ func TestHTTPVectors(t *testing.T) {
 			body: `{"Bad Input":"Request Path length is restricted by API to 28 characters"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.steering {
-				t.Skip("steering: issue 5")
-			}
 			method := tc.method
 			if method == "" {
 				method = "GET"

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/signpost-cdn/signpost/control/opsapi"
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/router/service"
 )
@@ -23,7 +24,8 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var cfg service.Config
 	var monitors stringList
 	fs := newFlagSet("route", "--source SOURCE [--state-dir DIR] [--monitor URL]... [--dns ADDR] [--http ADDR] [--https ADDR] [--api ADDR] [--access-log PATH]", stderr)
-	fs.StringVar(&cfg.Source, "source", "", "control source: a snapshot directory, https://user:pass@ops-host or postgres://...")
+	fs.StringVar(&cfg.Source, "source", "", "control source: a snapshot directory, https://[user:pass@]ops-host?cdn=NAME or postgres://...?cdn=NAME[&mode=signpost|trafficops]")
+	fs.StringVar(&cfg.SourceCredentials, "source-credentials", "", "file whose first line is user:password for an https:// or postgres:// --source (else the URL's, or $"+opsapi.EnvUser+"/$"+opsapi.EnvPassword+" for the ops API)")
 	fs.StringVar(&cfg.StateDir, "state-dir", "", "directory keeping the last good copy of every dataset (served from when the source is unreadable)")
 	fs.Var(&monitors, "monitor", "Traffic Monitor base URL polled for /publish/CrStates (repeatable; tried in order with failover)")
 	fs.StringVar(&cfg.MonitorConfig, "monitor-config", "", "run a health monitor in this process with this config and follow it (single-host staging)")

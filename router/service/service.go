@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/control/dir"
+	"github.com/signpost-cdn/signpost/control/opsapi"
+	"github.com/signpost-cdn/signpost/control/postgres"
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/internal/metrics"
 	"github.com/signpost-cdn/signpost/monitor"
@@ -30,6 +33,9 @@ type Config struct {
 	// Source is a snapshot directory path, an ops API URL
 	// (https://user:pass@host) or a postgres:// URL.
 	Source string
+	// SourceCredentials is a file holding "user:password" for an ops API
+	// or postgres:// source (instead of credentials in the URL).
+	SourceCredentials string
 	// StateDir keeps the last good copy of every dataset.
 	StateDir string
 	// Monitors are Traffic Monitor URLs polled for health.
@@ -112,9 +118,27 @@ func New(cfg Config) (*Service, error) {
 	s.router = router.New(cfg.HashMode, cfg.Logger)
 	switch {
 	case strings.HasPrefix(cfg.Source, "postgres://"), strings.HasPrefix(cfg.Source, "postgresql://"):
-		return nil, fmt.Errorf("route: --source %s: the PostgreSQL source is not available in this build; use a snapshot directory", redact(cfg.Source))
+		opts, err := postgres.ParseSource(cfg.Source, cfg.SourceCredentials)
+		if err != nil {
+			return nil, fmt.Errorf("route: --source: %w", err)
+		}
+		opts.StateDir, opts.Logger = cfg.StateDir, cfg.Logger
+		src, err := postgres.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("route: --source: %w", err)
+		}
+		s.source, s.status = src, src.Status
 	case strings.HasPrefix(cfg.Source, "https://"), strings.HasPrefix(cfg.Source, "http://"):
-		return nil, fmt.Errorf("route: --source %s: the ops API source is not available in this build; use a snapshot directory", redact(cfg.Source))
+		opts, err := opsapi.ParseSource(cfg.Source, cfg.SourceCredentials, os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("route: --source: %w", err)
+		}
+		opts.StateDir, opts.Logger = cfg.StateDir, cfg.Logger
+		src, err := opsapi.New(opts)
+		if err != nil {
+			return nil, fmt.Errorf("route: --source: %w", err)
+		}
+		s.source, s.status = src, src.Status
 	default:
 		src := dir.New(cfg.Source, dir.Options{StateDir: cfg.StateDir, Logger: cfg.Logger, PollInterval: cfg.PollInterval})
 		s.source, s.status = src, src.Status

@@ -156,10 +156,9 @@ func (e *udpEngine) sendLoop(ctx context.Context) {
 		if e.open {
 			due := int64(float64(e.now())/e.interval) + 1 - e.sent
 			if due <= 0 {
-				next := time.Duration(float64(e.sent)*e.interval) - time.Duration(e.now())
-				if next > 20*time.Microsecond {
-					time.Sleep(next)
-				}
+				// Sleep even for a few microseconds: spinning would
+				// starve the receivers (and the router, on a shared core).
+				time.Sleep(time.Duration(float64(e.sent)*e.interval) - time.Duration(e.now()))
 				continue
 			}
 			e.sendOnce(int(min(due, udpBatch)))

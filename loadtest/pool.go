@@ -49,14 +49,11 @@ loop:
 		now := int64(time.Since(start))
 		due := int64(float64(now)/interval) + 1
 		if k >= due {
-			next := time.Duration(float64(k)*interval) - time.Duration(now)
-			if next > 20*time.Microsecond {
-				timer.Reset(next)
-				select {
-				case <-done:
-					break loop
-				case <-timer.C:
-				}
+			timer.Reset(time.Duration(float64(k)*interval) - time.Duration(now))
+			select {
+			case <-done:
+				break loop
+			case <-timer.C:
 			}
 			continue
 		}

@@ -12,9 +12,9 @@ import (
 
 // Result is the outcome of a run, encoded as the JSON result.
 type Result struct {
-	Config   Config    `json:"config"`
-	Started  time.Time `json:"started"`
-	Elapsed  Duration  `json:"elapsed"`
+	Config  Config    `json:"config"`
+	Started time.Time `json:"started"`
+	Elapsed Duration  `json:"elapsed"`
 	// Interrupted is set when the run was stopped before its duration.
 	Interrupted bool `json:"interrupted"`
 	// Error is why the run stopped early, if it did.

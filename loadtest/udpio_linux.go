@@ -12,14 +12,21 @@ import (
 
 // mmsgIO batches datagrams on a connected UDP socket with sendmmsg and
 // recvmmsg called through syscall.RawConn with closures bound once, so a
-// batch costs two system calls and no allocation.
+// batch costs two system calls and no allocation. One goroutine sends and
+// another receives: each side has its own fields.
 type mmsgIO struct {
 	rc             syscall.RawConn
 	txHdrs, rxHdrs []unix.Mmsghdr
 	txIov, rxIov   []unix.Iovec
-	count, n       int
-	errno          syscall.Errno
+	tx, rx         mmsgResult
 	sendFn, recvFn func(fd uintptr) bool
+}
+
+// mmsgResult is one side's system call: how many messages were offered,
+// how many went, and the error.
+type mmsgResult struct {
+	count, n int
+	errno    syscall.Errno
 }
 
 func newUDPIO(c *net.UDPConn, batch int) (udpIO, error) {
@@ -40,23 +47,23 @@ func newUDPIO(c *net.UDPConn, batch int) (udpIO, error) {
 }
 
 func (m *mmsgIO) send(fd uintptr) bool {
-	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.txHdrs[0])), uintptr(m.count), 0, 0, 0)
+	n, _, errno := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.txHdrs[0])), uintptr(m.tx.count), 0, 0, 0)
 	if errno == unix.EAGAIN || errno == unix.EINTR {
 		return false
 	}
-	m.n, m.errno = int(n), errno
+	m.tx.n, m.tx.errno = int(n), errno
 	return true
 }
 
 func (m *mmsgIO) recv(fd uintptr) bool {
-	for i := range m.count {
+	for i := range m.rx.count {
 		m.rxHdrs[i].Hdr.Flags = 0
 	}
-	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rxHdrs[0])), uintptr(m.count), unix.MSG_DONTWAIT, 0, 0)
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&m.rxHdrs[0])), uintptr(m.rx.count), unix.MSG_DONTWAIT, 0, 0)
 	if errno == unix.EAGAIN || errno == unix.EINTR {
 		return false
 	}
-	m.n, m.errno = int(n), errno
+	m.rx.n, m.rx.errno = int(n), errno
 	return true
 }
 
@@ -68,15 +75,15 @@ func (m *mmsgIO) sendBatch(bufs [][]byte) (int, error) {
 			m.txIov[i].Base = &bufs[sent+i][0]
 			m.txIov[i].SetLen(len(bufs[sent+i]))
 		}
-		m.count, m.n, m.errno = k, 0, 0
+		m.tx = mmsgResult{count: k}
 		if err := m.rc.Write(m.sendFn); err != nil {
 			return sent, err
 		}
-		if m.errno != 0 {
-			return sent, m.errno
+		if m.tx.errno != 0 {
+			return sent, m.tx.errno
 		}
-		sent += m.n
-		if m.n == 0 {
+		sent += m.tx.n
+		if m.tx.n == 0 {
 			break
 		}
 	}
@@ -89,15 +96,15 @@ func (m *mmsgIO) recvBatch(bufs [][]byte, sizes []int) (int, error) {
 		m.rxIov[i].Base = &bufs[i][0]
 		m.rxIov[i].SetLen(len(bufs[i]))
 	}
-	m.count, m.n, m.errno = k, 0, 0
+	m.rx = mmsgResult{count: k}
 	if err := m.rc.Read(m.recvFn); err != nil {
 		return 0, err
 	}
-	if m.errno != 0 {
-		return 0, m.errno
+	if m.rx.errno != 0 {
+		return 0, m.rx.errno
 	}
-	for i := range m.n {
+	for i := range m.rx.n {
 		sizes[i] = int(m.rxHdrs[i].Len)
 	}
-	return m.n, nil
+	return m.rx.n, nil
 }

@@ -26,6 +26,7 @@ func commands() map[string]command {
 		"route":             {"serve DNS and HTTP routing for a CDN snapshot", runRoute},
 		"snapshot validate": {"check a snapshot directory or file and print every problem", runSnapshotValidate},
 		"loadtest gen":      {"write a synthetic CDN snapshot directory and client populations", runLoadtestGen},
+		"loadtest run":      {"drive DNS and HTTP load at a router and check every answer", runLoadtestRun},
 		"monitor":           {"poll caches, judge health, serve CrStates to routers", runMonitor},
 		"ops serve":         {"serve a Traffic Ops compatible API over PostgreSQL", runOpsServe},
 		"ops publish":       {"validate a snapshot directory and publish it as a new generation", runOpsPublish},

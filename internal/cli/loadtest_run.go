@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/signpost-cdn/signpost/loadtest"
+	"github.com/signpost-cdn/signpost/loadtest/report"
+)
+
+// runLoadtestRun is `signpost loadtest run`.
+func runLoadtestRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("loadtest run", "--snapshot DIR [--dns ADDR] [--http ADDR] [--https ADDR] [--mode closed|open] [--rate N|--concurrency N] [--duration D] [--mix dns=1,http=1] [--json FILE] [--html FILE]", stderr)
+	build := loadtest.BindFlags(fs)
+	jsonOut := fs.String("json", "", "write the JSON result to FILE")
+	htmlOut := fs.String("html", "", "write the HTML report to FILE")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	maxErr := fs.Float64("max-error-share", 0.01, "exit 1 when errors plus timeouts exceed this share of requests")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	cfg, err := build()
+	if err != nil {
+		return usageError(stderr, fs, err)
+	}
+	var progress func(loadtest.Progress)
+	if !*quiet {
+		progress = loadtest.ProgressPrinter(stderr)
+	}
+	res, err := loadtest.Run(ctx, cfg, nil, progress)
+	if !*quiet {
+		fmt.Fprintln(stderr)
+	}
+	if err != nil {
+		return fail(stderr, "loadtest run", err)
+	}
+	res.WriteSummary(stdout)
+	code := 0
+	if *jsonOut != "" {
+		data, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(data, '\n'), 0o644); err != nil {
+			code = fail(stderr, "loadtest run", err)
+		}
+	}
+	if *htmlOut != "" {
+		f, err := os.Create(*htmlOut)
+		if err == nil {
+			err = report.Write(f, res)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			code = fail(stderr, "loadtest run", err)
+		}
+	}
+	t := res.Total
+	switch {
+	case t.Completed == 0:
+		fmt.Fprintln(stderr, "signpost loadtest run: no request completed")
+		return 1
+	case t.Wrong > 0:
+		fmt.Fprintf(stderr, "signpost loadtest run: %d wrong answers\n", t.Wrong)
+		return 1
+	case float64(t.Errors+t.Timeouts) > *maxErr*float64(t.Completed):
+		fmt.Fprintf(stderr, "signpost loadtest run: %d errors and %d timeouts exceed --max-error-share %g\n", t.Errors, t.Timeouts, *maxErr)
+		return 1
+	}
+	return code
+}

@@ -10,8 +10,10 @@
 package steering
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strconv"
 
 	"github.com/signpost-cdn/signpost/control"
@@ -50,6 +52,8 @@ type Filter struct {
 	Pattern string
 	Target  int
 	re      *regexp.Regexp
+	// must is a literal every match contains (a cheap prefilter), or nil.
+	must []byte
 }
 
 // Entry is the compiled steering of one steering delivery service.
@@ -158,7 +162,7 @@ func Compile(s *control.Steering, numDS int, dsIndex func(xmlID string) (int32, 
 			case k < 0:
 				warn(fp+".deliveryService", f.DeliveryService, "steering "+strconv.Quote(e.XMLID)+": filter target "+strconv.Quote(f.DeliveryService)+" is not a target in the snapshot; filter ignored")
 			default:
-				e.Filters = append(e.Filters, Filter{Pattern: f.Pattern, Target: k, re: f.Compiled})
+				e.Filters = append(e.Filters, Filter{Pattern: f.Pattern, Target: k, re: f.Compiled, must: requiredLiteral(f.Pattern)})
 			}
 		}
 		r, err := hashring.NewRing(members)
@@ -174,6 +178,32 @@ func Compile(s *control.Steering, numDS int, dsIndex func(xmlID string) (int32, 
 		return nil, &control.ValidationError{Problems: append(errs, t.warnings...)}
 	}
 	return t, nil
+}
+
+// requiredLiteral returns the longest case-sensitive literal that is a
+// top-level part of the pattern's concatenation (so every match contains
+// it), or nil.
+func requiredLiteral(pattern string) []byte {
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	re = re.Simplify()
+	var best []rune
+	switch {
+	case re.Op == syntax.OpLiteral && re.Flags&syntax.FoldCase == 0:
+		best = re.Rune
+	case re.Op == syntax.OpConcat:
+		for _, sub := range re.Sub {
+			if sub.Op == syntax.OpLiteral && sub.Flags&syntax.FoldCase == 0 && len(sub.Rune) > len(best) {
+				best = sub.Rune
+			}
+		}
+	}
+	if len(best) == 0 {
+		return nil
+	}
+	return []byte(string(best))
 }
 
 // clampOrder converts an order to int without wrapping.
@@ -224,7 +254,11 @@ func (e *Entry) TargetByName(name []byte) int {
 // fully matches the decoded path, or -1.
 func (e *Entry) FilterTarget(path []byte) int {
 	for k := range e.Filters {
-		if e.Filters[k].re.Match(path) {
+		f := &e.Filters[k]
+		if f.must != nil && !bytes.Contains(path, f.must) {
+			continue
+		}
+		if f.re.Match(path) {
 			return e.Filters[k].Target
 		}
 	}

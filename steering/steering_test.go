@@ -294,3 +294,19 @@ func TestMigration(t *testing.T) {
 		t.Errorf("moved %.3f, want about 0.10", share)
 	}
 }
+
+func TestRequiredLiteral(t *testing.T) {
+	for pattern, want := range map[string]string{
+		".*/force-to-target-1/.*": "/force-to-target-1/",
+		"/a/.*/bcd/.*":            "/bcd/",
+		"abc":                     "abc",
+		"(?i).*/news/.*":          "",
+		"a|b":                     "",
+		".*":                      "",
+		"((":                      "",
+	} {
+		if got := string(requiredLiteral(pattern)); got != want {
+			t.Errorf("%q: %q, want %q", pattern, got, want)
+		}
+	}
+}

@@ -257,19 +257,6 @@ func dialAddr(listen string) string {
 	return listen
 }
 
-// redact removes the password of a URL for messages.
-func redact(u string) string {
-	at := strings.LastIndexByte(u, '@')
-	sch := strings.Index(u, "://")
-	if at < 0 || sch < 0 || at < sch {
-		return u
-	}
-	cred := u[sch+3 : at]
-	if c := strings.IndexByte(cred, ':'); c >= 0 {
-		return u[:sch+3] + cred[:c] + ":***" + u[at:]
-	}
-	return u
-}
 
 // Run serves until ctx ends or a component fails.
 func (s *Service) Run(ctx context.Context) error {

@@ -257,7 +257,6 @@ func dialAddr(listen string) string {
 	return listen
 }
 
-
 // Run serves until ctx ends or a component fails.
 func (s *Service) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)

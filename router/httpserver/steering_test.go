@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/signpost-cdn/signpost/control"
 )
 
 type locations struct {
@@ -99,4 +101,43 @@ func TestClientSteeringVectors(t *testing.T) {
 			t.Errorf("ds-02: %d %q", r.status, r.body)
 		}
 	})
+}
+
+// TestClientSteeringRegionalGeo: regional geo-blocking of a CLIENT_STEERING
+// entry is enforced (quirk 10 fixed): no rule or an alternate with cache
+// is a denial (520); an alternate without cache is a 302 with that one
+// location; a whitelisted client routes normally.
+func TestClientSteeringRegionalGeo(t *testing.T) {
+	const id = "client-steering-test-1"
+	e := newEnv(t, loadSet(t, chain(
+		editDS(t, id, func(ds map[string]any) { ds["regionalGeoBlocking"] = "true" }),
+		editJSON(t, control.FileRegionalGeoblock, func(doc map[string]any) {
+			doc["deliveryServices"] = append(doc["deliveryServices"].([]any),
+				map[string]any{"deliveryServiceId": id, "urlRegex": ".*/withcache", "redirectUrl": "alt/path",
+					"geoLocation": map[string]any{"includePostalCode": []any{"V5G"}}},
+				map[string]any{"deliveryServiceId": id, "urlRegex": ".*/elsewhere", "redirectUrl": "http://blocked.example.org/x",
+					"geoLocation": map[string]any{"includePostalCode": []any{"V5G"}}},
+				map[string]any{"deliveryServiceId": id, "urlRegex": ".*/open", "redirectUrl": "/never",
+					"geoLocation": map[string]any{"includePostalCode": []any{"V5G"}}, "ipWhiteList": []any{"12.34.0.0/16"}})
+		}))))
+	base := "http://tr." + id + ".thecdn.example.com"
+	const q = "?fakeClientIpAddress=12.34.56.78"
+	if r := e.do(t, "GET", base+"/norule"+q); r.status != 520 || r.body != "" {
+		t.Errorf("no rule: %d %q", r.status, r.body)
+	}
+	if r := e.do(t, "GET", base+"/withcache"+q); r.status != 520 {
+		t.Errorf("alternate with cache: %d %q", r.status, r.body)
+	}
+	r := e.do(t, "GET", base+"/elsewhere"+q)
+	if r.status != 302 || r.header.Get("Location") != "http://blocked.example.org/x" ||
+		r.body != `{"locations":["http://blocked.example.org/x"]}`+"\n" {
+		t.Errorf("alternate without cache: %d %q %q", r.status, r.header.Get("Location"), r.body)
+	}
+	if r := e.do(t, "GET", base+"/open"+q); r.status != 302 || len(decodeLocations(t, r.body)) != 2 {
+		t.Errorf("whitelisted: %d %q", r.status, r.body)
+	}
+	line := e.waitLog(t, `/norule?fakeClientIpAddress=12.34.56.78"`)
+	if !strings.Contains(line, "rtype=RGDENY") || !strings.Contains(line, "pssc=520") {
+		t.Errorf("log %s", line)
+	}
 }

@@ -87,6 +87,11 @@ type Config struct {
 	// of HTTP(S)/TCP connections per protocol in open loop (default 64).
 	Sockets int `json:"sockets,omitempty"`
 	Conns   int `json:"conns,omitempty"`
+	// Pipeline is the number of HTTP requests written at once per
+	// connection in closed loop (HTTP/1.1 pipelining; default 1, none).
+	// Each pipelined request counts toward Concurrency's share as one
+	// connection: outstanding requests are connections × Pipeline.
+	Pipeline int `json:"pipeline,omitempty"`
 	// Corpus is the number of distinct requests per protocol (default 8192).
 	Corpus int `json:"corpus,omitempty"`
 	// Samples is how many wrong answers and errors are kept (default 20).
@@ -134,6 +139,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Corpus <= 0 {
 		c.Corpus = 8192
+	}
+	if c.Pipeline <= 0 {
+		c.Pipeline = 1
 	}
 	if c.Samples <= 0 {
 		c.Samples = 20

@@ -48,6 +48,7 @@ type httpRequest struct {
 	host   string
 	path   string
 	url    string // scheme://host/path
+	wire   []byte // the HTTP/1.1 request
 	client string
 	pop    population
 }
@@ -243,8 +244,10 @@ func buildCorpus(cdn *CDN, cfg Config) (*corpus, error) {
 				scheme = "https://"
 			}
 			host := cdn.Services[svc].FQDN
+			wire := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nX-MM-Client-IP: " + cl.addr.String() +
+				"\r\nUser-Agent: signpost-loadtest\r\n\r\n"
 			reqs = append(reqs, httpRequest{svc: int32(svc), host: host, path: path, url: scheme + host + path,
-				client: cl.addr.String(), pop: cl.pop})
+				client: cl.addr.String(), pop: cl.pop, wire: []byte(wire)})
 		}
 		return plain, reqs
 	}

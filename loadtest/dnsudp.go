@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -52,7 +53,13 @@ type udpEngine struct {
 	slots    []udpSlot
 	inflight atomic.Int64
 	wake     chan struct{}
+	// stopped ends closed-loop sending by the receiver.
+	stopped atomic.Bool
 
+	// sendMu serialises sendOnce: in closed loop the receiver sends the
+	// replacement of every answer it handles (one sendmmsg per recvmmsg,
+	// no goroutine switch) and the sender only tops the window up.
+	sendMu sync.Mutex
 	// sender state
 	nextID uint16
 	next   int
@@ -146,6 +153,7 @@ func (e *udpEngine) noteTransport(err error) {
 
 // sendLoop runs until ctx is done.
 func (e *udpEngine) sendLoop(ctx context.Context) {
+	defer e.stopped.Store(true)
 	done := ctx.Done()
 	for {
 		select {
@@ -164,14 +172,23 @@ func (e *udpEngine) sendLoop(ctx context.Context) {
 			e.sendOnce(int(min(due, udpBatch)))
 			continue
 		}
+		e.topUp()
+		select {
+		case <-e.wake:
+		case <-done:
+			return
+		}
+	}
+}
+
+// topUp sends queries until the closed-loop window is full.
+func (e *udpEngine) topUp() {
+	e.sendMu.Lock()
+	defer e.sendMu.Unlock()
+	for {
 		avail := e.window - e.inflight.Load()
 		if avail <= 0 {
-			select {
-			case <-e.wake:
-			case <-done:
-				return
-			}
-			continue
+			return
 		}
 		e.sendOnce(int(min(avail, udpBatch)))
 	}
@@ -223,9 +240,8 @@ func (e *udpEngine) handle(n int) {
 	e.rec.mu.Unlock()
 	if completed > 0 {
 		e.inflight.Add(-completed)
-		select {
-		case e.wake <- struct{}{}:
-		default:
+		if !e.open && !e.stopped.Load() {
+			e.topUp()
 		}
 	}
 }

@@ -39,10 +39,11 @@ func BindFlags(fs *flag.FlagSet) func() (Config, error) {
 	sockets := fs.Int("sockets", 4, "UDP sockets")
 	conns := fs.Int("conns", 64, "open loop: connections per TCP protocol")
 	corpusN := fs.Int("corpus", 8192, "distinct requests per protocol")
+	pipeline := fs.Int("pipeline", 1, "closed loop: HTTP requests pipelined per connection")
 	return func() (Config, error) {
 		c := Config{DNS: *dns, HTTP: *httpA, HTTPS: *httpsA, Snapshot: *snap, CAFile: *ca, Mode: Mode(*mode),
 			Rate: *rate, Concurrency: *conc, Duration: Duration(*dur), Timeout: Duration(*timeout), Seed: *seed,
-			Sockets: *sockets, Conns: *conns, Corpus: *corpusN}
+			Sockets: *sockets, Conns: *conns, Corpus: *corpusN, Pipeline: *pipeline}
 		c.Mix = Mix{AAAA: *aaaa, Miss: *miss, Steering: *steering, DNSServices: *dnsN, HTTPServices: *httpN, HTTPSServices: *httpsN}
 		var errs []error
 		if err := parseWeights("--mix", *mix, map[string]*float64{"dns": &c.Mix.DNS, "dns-tcp": &c.Mix.DNSTCP,

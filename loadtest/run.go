@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-	"github.com/valyala/fasthttp"
 )
 
 // Progress is what a run reports once a second.
@@ -101,16 +99,6 @@ func (rn *runner) tlsConfig() (*tls.Config, error) {
 	return c, nil
 }
 
-func (rn *runner) hostClient(addr string, tc *tls.Config, conns int) *fasthttp.HostClient {
-	to := time.Duration(rn.cfg.Timeout)
-	return &fasthttp.HostClient{
-		Addr: addr, IsTLS: tc != nil, TLSConfig: tc, MaxConns: conns, MaxConnWaitTimeout: to,
-		ReadTimeout: to, WriteTimeout: to, MaxIdleConnDuration: time.Minute,
-		NoDefaultUserAgentHeader: true, DisablePathNormalizing: true,
-		Dial: func(a string) (net.Conn, error) { return fasthttp.DialTimeout(a, to) },
-	}
-}
-
 func (rn *runner) run(ctx context.Context, progress func(Progress)) (*Result, error) {
 	cfg := rn.cfg
 	w := rn.weights()
@@ -124,7 +112,6 @@ func (rn *runner) run(ctx context.Context, progress func(Progress)) (*Result, er
 	var engines []*udpEngine
 	var pools [][]poolWorker
 	var poolRates []float64
-	var hcs []*fasthttp.HostClient
 	cleanup := func() {
 		for _, e := range engines {
 			e.conn.Close()
@@ -133,9 +120,6 @@ func (rn *runner) run(ctx context.Context, progress func(Progress)) (*Result, er
 			for _, w := range p {
 				w.close()
 			}
-		}
-		for _, h := range hcs {
-			h.CloseIdleConnections()
 		}
 	}
 	if w[ProtoDNSUDP] > 0 {
@@ -185,30 +169,15 @@ func (rn *runner) run(ctx context.Context, progress func(Progress)) (*Result, er
 				return nil, err
 			}
 		}
-		nw := nworkers(p)
-		clients := make([]*fasthttp.HostClient, len(rn.cdn.Services))
-		if p == ProtoHTTP {
-			hc := rn.hostClient(addr, nil, nw)
-			hcs = append(hcs, hc)
-			for i := range clients {
-				clients[i] = hc
-			}
-		} else {
-			for _, r := range reqs {
-				if clients[r.svc] == nil {
-					t := tc.Clone()
-					t.ServerName = r.host
-					hc := rn.hostClient(addr, t, nw)
-					hcs = append(hcs, hc)
-					clients[r.svc] = hc
-				}
-			}
-		}
 		var ws []poolWorker
-		for i := range nw {
+		for i := range nworkers(p) {
 			rec := newRecorder(p, rn.sh.s)
 			rn.recs[p] = append(rn.recs[p], rec)
-			ws = append(ws, newHTTPWorker(rn.sh, rec, p, reqs, clients, i*131))
+			depth := 1
+			if !open {
+				depth = cfg.Pipeline
+			}
+			ws = append(ws, newHTTPWorker(rn.sh, rec, p, reqs, addr, tc, depth, i*131))
 		}
 		pools, poolRates = append(pools, ws), append(poolRates, cfg.Rate*share(p))
 	}

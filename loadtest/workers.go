@@ -11,8 +11,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/valyala/fasthttp"
 )
 
 // shared is what every worker of a run reads.
@@ -122,7 +120,7 @@ func (w *tcpWorker) fail(q *dnsQuery, err error, at int64) {
 // classifyErr maps a transport error to an outcome.
 func classifyErr(err error) (outcome, reason) {
 	var ne net.Error
-	if errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	if errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return outTimeout, reasonNone
 	}
 	var cv *tls.CertificateVerificationError
@@ -136,67 +134,6 @@ func classifyErr(err error) (outcome, reason) {
 		return outError, reasonTLS
 	}
 	return outError, reasonTransport
-}
-
-// httpWorker sends HTTP(S) requests, one at a time, reusing its request
-// and response objects.
-type httpWorker struct {
-	sh    *shared
-	rec   *recorder
-	proto Proto
-	reqs  []httpRequest
-	// clients[svc] is the client for a service (HTTPS: per-service SNI).
-	clients []*fasthttp.HostClient
-	next    int
-	req     fasthttp.Request
-	resp    fasthttp.Response
-}
-
-func newHTTPWorker(sh *shared, rec *recorder, p Proto, reqs []httpRequest, clients []*fasthttp.HostClient, offset int) *httpWorker {
-	w := &httpWorker{sh: sh, rec: rec, proto: p, reqs: reqs, clients: clients, next: offset % len(reqs)}
-	w.resp.SkipBody = true
-	return w
-}
-
-func (w *httpWorker) close() {}
-
-func (w *httpWorker) one(at int64) {
-	r := &w.reqs[w.next]
-	w.next++
-	if w.next == len(w.reqs) {
-		w.next = 0
-	}
-	t0 := w.sh.now()
-	if at < 0 {
-		at = t0
-	}
-	w.req.Reset()
-	w.req.SetRequestURI(r.url)
-	w.req.Header.Set("X-MM-Client-IP", r.client)
-	w.resp.Reset()
-	w.resp.SkipBody = true
-	err := w.clients[r.svc].Do(&w.req, &w.resp)
-	lat := w.sh.now() - at
-	w.rec.sent(1)
-	if err != nil {
-		o, why := classifyErr(err)
-		w.rec.record(o, why, lat)
-		if w.sh.s.want(o, why) {
-			w.sh.s.add(o, why, w.proto, w.sh.cdn.Services[r.svc].XMLID, r.client, err.Error())
-		}
-		if o == outError {
-			time.Sleep(10 * time.Millisecond)
-		}
-		return
-	}
-	status := w.resp.StatusCode()
-	loc := w.resp.Header.Peek("Location")
-	v := w.sh.cdn.checkRedirect(r, status, loc)
-	w.rec.record(v.out, v.why, lat)
-	if v.out != outOK && w.sh.s.want(v.out, v.why) {
-		w.sh.s.add(v.out, v.why, w.proto, w.sh.cdn.Services[r.svc].XMLID, r.client,
-			fmt.Sprintf("GET %s Host %s: status %d, Location %q", r.path, r.host, status, loc))
-	}
 }
 
 // dnsDetail describes a bad DNS answer for a sample.

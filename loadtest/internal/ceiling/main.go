@@ -1,0 +1,133 @@
+// Command ceiling measures the load generator's own ceiling (scripts/make/
+// bench-e2e.sh): a DNS server and a bare fasthttp server that answer every
+// request correctly for a snapshot directory with as little work as
+// possible, so that `signpost loadtest run` checks every answer and counts
+// them as good. DNS: one UDP socket, one datagram per system call, the
+// first cache address of the delivery service from a map. HTTP: a 302 to
+// the first cache of the delivery service named by the Host header.
+package main
+
+import (
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/signpost-cdn/signpost/loadtest"
+)
+
+func main() {
+	dnsAddr := flag.String("dns", "", "UDP listen address")
+	httpAddr := flag.String("http", "", "HTTP listen address")
+	snap := flag.String("snapshot", "", "snapshot directory")
+	flag.Parse()
+	cdn, err := loadtest.LoadCDN(*snap)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ceiling:", err)
+		os.Exit(1)
+	}
+	a4, a6, loc := map[string][4]byte{}, map[string][16]byte{}, map[string][]byte{}
+	for _, s := range cdn.Services {
+		var addrs []netip.Addr
+		for a := range s.Addrs {
+			addrs = append(addrs, a)
+		}
+		sort.Slice(addrs, func(i, j int) bool { return addrs[i].Less(addrs[j]) })
+		for _, a := range addrs {
+			if _, ok := a4[s.FQDN]; !ok && a.Is4() {
+				a4[s.FQDN] = a.As4()
+			}
+			if _, ok := a6[s.FQDN]; !ok && a.Is6() {
+				a6[s.FQDN] = a.As16()
+			}
+		}
+		var hosts []string
+		for h := range s.Hosts {
+			hosts = append(hosts, h)
+		}
+		sort.Strings(hosts)
+		if len(hosts) > 0 {
+			loc[s.FQDN] = []byte("http://" + hosts[0] + "/x")
+		}
+	}
+	errc := make(chan error, 2)
+	if *dnsAddr != "" {
+		c, err := net.ListenPacket("udp", *dnsAddr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "ceiling:", err)
+			os.Exit(1)
+		}
+		go func() { errc <- serveDNS(c.(*net.UDPConn), a4, a6) }()
+	}
+	if *httpAddr != "" {
+		srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+			host := ctx.Host()
+			if i := strings.LastIndexByte(string(host), ':'); i >= 0 {
+				host = host[:i]
+			}
+			ctx.SetStatusCode(fasthttp.StatusFound)
+			ctx.Response.Header.SetCanonical([]byte("Location"), loc[string(host)])
+		}, NoDefaultServerHeader: true, NoDefaultContentType: true}
+		go func() { errc <- srv.ListenAndServe(*httpAddr) }()
+	}
+	fmt.Fprintln(os.Stderr, "ceiling:", <-errc)
+	os.Exit(1)
+}
+
+// serveDNS answers A/AAAA queries with one address, dropping the OPT
+// record; anything else gets an empty NOERROR answer.
+func serveDNS(c *net.UDPConn, a4 map[string][4]byte, a6 map[string][16]byte) error {
+	in := make([]byte, 4096)
+	out := make([]byte, 0, 4096)
+	var name [256]byte
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(in)
+		if err != nil {
+			return err
+		}
+		q := in[:n]
+		if n < 17 {
+			continue
+		}
+		off, nl := 12, 0
+		for off < n && q[off] != 0 && q[off] < 64 && off+1+int(q[off]) < n && nl+int(q[off])+1 < len(name) {
+			if nl > 0 {
+				name[nl] = '.'
+				nl++
+			}
+			nl += copy(name[nl:], q[off+1:off+1+int(q[off])])
+			off += 1 + int(q[off])
+		}
+		end := off + 5
+		if end > n {
+			continue
+		}
+		qtype := binary.BigEndian.Uint16(q[off+1:])
+		out = append(out[:0], q[:end]...)
+		out[2] |= 0x80
+		binary.BigEndian.PutUint16(out[10:], 0)
+		switch qtype {
+		case 1:
+			if a, ok := a4[string(name[:nl])]; ok {
+				out = append(out, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
+				out = append(out, a[:]...)
+				binary.BigEndian.PutUint16(out[6:], 1)
+			}
+		case 28:
+			if a, ok := a6[string(name[:nl])]; ok {
+				out = append(out, 0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16)
+				out = append(out, a[:]...)
+				binary.BigEndian.PutUint16(out[6:], 1)
+			}
+		}
+		if _, err := c.WriteToUDPAddrPort(out, from); err != nil {
+			return err
+		}
+	}
+}

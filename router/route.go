@@ -3,20 +3,34 @@ package router
 import "bytes"
 
 // RouteHTTP routes an HTTP request (spec 4.2, without steering): the
-// delivery service, the TLS check, availability, cache selection and the
-// consistent-hash order of the chosen group. The result is written to sel;
-// sel.Caches[0] is the cache to redirect to when sel.Caches is not empty.
-// Client must be unmapped (an IPv4 client as IPv4).
+// delivery service match, then RouteHTTPTo. Client must be unmapped (an
+// IPv4 client as IPv4).
 func (t *Table) RouteHTTP(req *Request, sc *Scratch, sel *Selection) error {
-	sel.reset()
-	h := t.health.Load()
-	ds := t.MatchDS(req, sc)
+	return t.RouteMatched(t.MatchDS(req, sc), req, sc, sel)
+}
+
+// RouteMatched is RouteHTTP after the match: ds is the matched delivery
+// service, nil when none matched (DS_MISS / DS_NOT_FOUND).
+func (t *Table) RouteMatched(ds *DeliveryService, req *Request, sc *Scratch, sel *Selection) error {
 	if ds == nil {
+		sel.reset()
 		sel.Type, sel.Detail = ResultDSMiss, DetailDSNotFound
 		return nil
 	}
+	return t.RouteHTTPTo(ds, req, sc, sel)
+}
+
+// RouteHTTPTo routes an HTTP request to the delivery service ds (matched,
+// or a steering target): the TLS check, availability, cache selection and
+// the consistent-hash order of the chosen group. The result is written to
+// sel; sel.Caches[0] is the cache to redirect to when sel.Caches is not
+// empty. An error is a malformed escape in a consistent-hash query
+// parameter (HTTP 400).
+func (t *Table) RouteHTTPTo(ds *DeliveryService, req *Request, sc *Scratch, sel *Selection) error {
+	sel.reset()
 	sel.DS = ds
-	if (req.Secure && !ds.SSLEnabled) || (!req.Secure && !ds.Protocol.AcceptHTTP) {
+	h := t.health.Load()
+	if tlsMismatch(ds, req) {
 		sel.Type, sel.Detail = ResultError, DetailDSTLSMismatch
 		return nil
 	}
@@ -36,8 +50,7 @@ func (t *Table) RouteHTTP(req *Request, sc *Scratch, sel *Selection) error {
 	if err != nil {
 		return err
 	}
-	hv := t.mode.HashBytes(hs)
-	sc.idx = g.ring.AppendDispersed(sc.idx[:0], hv, ds.dispersion, func(i int) bool {
+	sc.idx = g.ring.AppendDispersed(sc.idx[:0], t.mode.HashBytes(hs), ds.dispersion, func(i int) bool {
 		return g.member.get(int32(i)) && h.CacheAvailable(g.all[i], v6)
 	})
 	for k, m := range sc.idx {
@@ -45,6 +58,10 @@ func (t *Table) RouteHTTP(req *Request, sc *Scratch, sel *Selection) error {
 	}
 	sel.Caches = sc.idx
 	return nil
+}
+
+func tlsMismatch(ds *DeliveryService, req *Request) bool {
+	return (req.Secure && !ds.SSLEnabled) || (!req.Secure && !ds.Protocol.AcceptHTTP)
 }
 
 // httpBypass applies the HTTP failure path: the bypass destination when

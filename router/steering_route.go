@@ -68,45 +68,7 @@ func (t *Table) RouteSteering(ds *DeliveryService, req *Request, option []byte, 
 		sel.Type, sel.Detail = ResultDSMiss, DetailDSNotFound
 		return false, err
 	}
-	return false, t.routeTo(t.health.Load(), target, req, sc, sel)
-}
-
-// routeTo is RouteHTTP after the delivery service match, for a steering
-// target.
-func (t *Table) routeTo(h *Health, ds *DeliveryService, req *Request, sc *Scratch, sel *Selection) error {
-	sel.DS = ds
-	if tlsMismatch(ds, req) {
-		sel.Type, sel.Detail = ResultError, DetailDSTLSMismatch
-		return nil
-	}
-	v6 := req.Client.Is6()
-	if !h.DSAvailable(ds.Index) {
-		httpBypass(ds, sel)
-		return nil
-	}
-	g := t.selectCaches(h, req, ds, v6, true, sel)
-	if g == nil {
-		if !sel.GeoRedirect {
-			httpBypass(ds, sel)
-		}
-		return nil
-	}
-	hs, err := t.appendHashString(sc, ds, req)
-	if err != nil {
-		return err
-	}
-	sc.idx = g.ring.AppendDispersed(sc.idx[:0], t.mode.HashBytes(hs), ds.dispersion, func(i int) bool {
-		return g.member.get(int32(i)) && h.CacheAvailable(g.all[i], v6)
-	})
-	for k, m := range sc.idx {
-		sc.idx[k] = g.all[m]
-	}
-	sel.Caches = sc.idx
-	return nil
-}
-
-func tlsMismatch(ds *DeliveryService, req *Request) bool {
-	return (req.Secure && !ds.SSLEnabled) || (!req.Secure && !ds.Protocol.AcceptHTTP)
+	return false, t.RouteHTTPTo(target, req, sc, sel)
 }
 
 // routeClientSteering is Traffic Router's multi-route (spec 8.4).

@@ -144,14 +144,15 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, d *tableData, w *work, secure 
 		Client: client, HTTP: true, Secure: secure,
 	}
 	sel := &w.sel
-	if err := t.RouteHTTP(&w.req, &w.sc, sel); err != nil {
-		// A malformed escape in a consistent-hash query parameter (TR: 500).
-		return outcome{status: fasthttp.StatusBadRequest, rtype: sel.Type, detail: sel.Detail}
-	}
-	if t.SteeringEntry(sel.DS) != nil {
+	matched := t.MatchDS(&w.req, &w.sc)
+	if matched != nil && t.SteeringEntry(matched) != nil {
+		sel.DS = matched
 		if o, multi := s.steer(ctx, d, w, secure, client, rawPath, rawQuery, hasQuery); multi {
 			return o
 		}
+	} else if err := t.RouteMatched(matched, &w.req, &w.sc, sel); err != nil {
+		// A malformed escape in a consistent-hash query parameter (TR: 500).
+		return outcome{status: fasthttp.StatusBadRequest, rtype: sel.Type, detail: sel.Detail}
 	}
 	o := outcome{rtype: sel.Type, detail: sel.Detail, status: fasthttp.StatusServiceUnavailable}
 	ds := sel.DS

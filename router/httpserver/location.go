@@ -250,7 +250,6 @@ func findParam(query, name []byte, fold bool) ([]byte, bool) {
 	return nil, false
 }
 
-
 // appendJSONString appends s escaped for a JSON string (without quotes).
 func appendJSONString(dst, s []byte) []byte {
 	const hex = "0123456789abcdef"

@@ -239,6 +239,7 @@ func (rn *runner) run(ctx context.Context, progress func(Progress)) (*Result, er
 		}
 	})
 	wg.Wait()
+	sending := time.Since(start)
 	// Let outstanding UDP queries finish or time out.
 	deadline := time.Now().Add(time.Duration(cfg.Timeout))
 	for _, e := range engines {
@@ -263,7 +264,8 @@ func (rn *runner) run(ctx context.Context, progress func(Progress)) (*Result, er
 			res.Error = "stopped before the end of the duration"
 		}
 	}
-	rn.finish(res, elapsed)
+	// Rates are over the sending time, not the drain after it.
+	rn.finish(res, min(elapsed, max(sending, time.Millisecond)))
 	return res, nil
 }
 

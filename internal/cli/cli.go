@@ -27,6 +27,7 @@ func commands() map[string]command {
 		"snapshot validate": {"check a snapshot directory or file and print every problem", runSnapshotValidate},
 		"loadtest gen":      {"write a synthetic CDN snapshot directory and client populations", runLoadtestGen},
 		"loadtest run":      {"drive DNS and HTTP load at a router and check every answer", runLoadtestRun},
+		"loadtest serve":    {"web page to run load tests against a router and watch the results", runLoadtestServe},
 		"monitor":           {"poll caches, judge health, serve CrStates to routers", runMonitor},
 		"ops serve":         {"serve a Traffic Ops compatible API over PostgreSQL", runOpsServe},
 		"ops publish":       {"validate a snapshot directory and publish it as a new generation", runOpsPublish},

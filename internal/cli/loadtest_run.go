@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
+	"time"
 
 	"github.com/signpost-cdn/signpost/loadtest"
 	"github.com/signpost-cdn/signpost/loadtest/report"
+	"github.com/signpost-cdn/signpost/loadtest/webui"
 )
 
 // runLoadtestRun is `signpost loadtest run`.
@@ -70,4 +74,36 @@ func runLoadtestRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		return 1
 	}
 	return code
+}
+
+// runLoadtestServe is `signpost loadtest serve --listen ADDR`.
+func runLoadtestServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("loadtest serve", "--listen ADDR [--snapshot DIR] [--dns ADDR] [--http ADDR] [--https ADDR]", stderr)
+	listen := fs.String("listen", "127.0.0.1:8088", "address of the web page")
+	snap := fs.String("snapshot", "", "snapshot directory prefilled in the form")
+	dns := fs.String("dns", "", "router DNS address prefilled in the form")
+	httpA := fs.String("http", "", "router HTTP address prefilled in the form")
+	httpsA := fs.String("https", "", "router HTTPS address prefilled in the form")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(stderr, "loadtest serve", err)
+	}
+	s := webui.New(ctx, loadtest.Config{Snapshot: *snap, DNS: *dns, HTTP: *httpA, HTTPS: *httpsA})
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "signpost loadtest serve: open http://%s/\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fail(stderr, "loadtest serve", err)
+	case <-ctx.Done():
+	}
+	s.Stop()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return 0
 }

@@ -52,7 +52,9 @@ var signpostCharts = (function () {
     });
     return new uPlot({ title: "Latency distribution (HDR percentiles, ms)", width: width(el), height: 280,
       scales: { x: { time: false, distr: 3 } },
-      axes: [{ label: "percentile", values: function (u, vals) { return vals.map(function (v) { return (100 - 100 / v).toPrecision(5) + "%"; }); } },
+      axes: [{ label: "percentile",
+        splits: function (u) { var mx = u.scales.x.max; return [1, 2, 10, 100, 1000, 10000, 100000].filter(function (v) { return v <= mx * 1.0001; }); },
+        values: function (u, vals) { return vals.map(function (v) { return ({ 1: "0%", 2: "50%", 10: "90%", 100: "99%", 1000: "99.9%", 10000: "99.99%", 100000: "99.999%" })[v] || ""; }); } },
         { label: "ms", size: 60 }],
       series: series }, data, el);
   }

@@ -140,13 +140,13 @@ hz=$(getconf CLK_TCK)
 # after the command name, which may hold spaces.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
-# Idle cost of each server over 2 s (must be < 1 % of a core).
+# Idle cost of each server over 5 s (must be < 1 % of a core).
 declare -A idle
 i0=$(cpu_ticks "$sp_pid") k0=$(cpu_ticks "$knot_pid") g0=$(cpu_ticks "$gdnsd_pid")
-sleep 2
-idle[signpost]=$(awk -v a="$i0" -v b="$(cpu_ticks "$sp_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 2}')
-idle[knot]=$(awk -v a="$k0" -v b="$(cpu_ticks "$knot_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 2}')
-idle[gdnsd]=$(awk -v a="$g0" -v b="$(cpu_ticks "$gdnsd_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 2}')
+sleep 5
+idle[signpost]=$(awk -v a="$i0" -v b="$(cpu_ticks "$sp_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
+idle[knot]=$(awk -v a="$k0" -v b="$(cpu_ticks "$knot_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
+idle[gdnsd]=$(awk -v a="$g0" -v b="$(cpu_ticks "$gdnsd_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
 
 # Workload table: reference, its port and pid, dnsperf input options.
 declare -A ref_of port_of pid_of args_of

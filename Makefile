@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/make/*.sh. See docs/development.md.
-.PHONY: build run test bench bench-http fuzz lint clean
+.PHONY: build run test bench bench-http bench-e2e fuzz lint clean
 
 build:
 	@scripts/make/build.sh
@@ -18,6 +18,9 @@ bench-http: build
 
 bench-dns:
 	@scripts/make/bench-dns.sh
+
+bench-e2e: build
+	@scripts/make/bench-e2e.sh
 
 fuzz:
 	@scripts/make/fuzz.sh

@@ -26,6 +26,8 @@ func main() {
 	dnsAddr := flag.String("dns", "", "UDP listen address")
 	httpAddr := flag.String("http", "", "HTTP listen address")
 	snap := flag.String("snapshot", "", "snapshot directory")
+	zone := flag.String("zone", "", "write a zone file answering every DNS delivery service as this server does, and exit")
+	hosts := flag.String("hosts", "", "write the host names of the HTTP delivery services a plain HTTP request is redirected for, one per line, and exit")
 	flag.Parse()
 	cdn, err := loadtest.LoadCDN(*snap)
 	if err != nil {
@@ -55,6 +57,26 @@ func main() {
 		if len(hosts) > 0 {
 			loc[s.FQDN] = []byte("http://" + hosts[0] + "/x")
 		}
+	}
+	if *hosts != "" {
+		var b strings.Builder
+		for _, s := range cdn.Services {
+			if s.Type == loadtest.TypeHTTP && s.AcceptHTTP && !s.RedirectToHTTPS && !s.CoverageZoneOnly && s.Caches > 0 {
+				b.WriteString(s.FQDN + "\n")
+			}
+		}
+		if err := os.WriteFile(*hosts, []byte(b.String()), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "ceiling:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if *zone != "" {
+		if err := writeZone(*zone, cdn, a4, a6); err != nil {
+			fmt.Fprintln(os.Stderr, "ceiling:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	errc := make(chan error, 2)
 	if *dnsAddr != "" {
@@ -130,4 +152,25 @@ func serveDNS(c *net.UDPConn, a4 map[string][4]byte, a6 map[string][16]byte) err
 			return err
 		}
 	}
+}
+
+// writeZone writes the CDN domain as a zone (for a peer DNS server such as
+// Knot) with the same A and AAAA answers serveDNS gives, so the load
+// generator's checks pass against the peer too.
+func writeZone(path string, cdn *loadtest.CDN, a4 map[string][4]byte, a6 map[string][16]byte) error {
+	origin := strings.TrimSuffix(strings.ToLower(cdn.Table.Snapshot().Config.DomainName), ".")
+	var b strings.Builder
+	fmt.Fprintf(&b, "$ORIGIN %s.\n$TTL 60\n@ IN SOA ns1 hostmaster 1 7200 3600 1209600 60\n@ IN NS ns1\nns1 IN A 127.0.0.1\n", origin)
+	for _, s := range cdn.Services {
+		if s.Type != loadtest.TypeDNS || !strings.HasSuffix(s.FQDN, "."+origin) {
+			continue
+		}
+		if a, ok := a4[s.FQDN]; ok {
+			fmt.Fprintf(&b, "%s. IN A %s\n", s.FQDN, netip.AddrFrom4(a))
+		}
+		if a, ok := a6[s.FQDN]; ok {
+			fmt.Fprintf(&b, "%s. IN AAAA %s\n", s.FQDN, netip.AddrFrom16(a))
+		}
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
 }

@@ -240,6 +240,15 @@ func (f *Files) LoadAllState(skip ...string) bool {
 	return took
 }
 
+// Rejected reports whether the last version of name offered was rejected
+// (so that a source watching for changes can offer it again after a
+// writer finishes it). A failed delivery recorded with Reject does not
+// count: no version was offered.
+func (f *Files) Rejected(name string) bool {
+	x := f.get(name)
+	return x != nil && x.rejected
+}
+
 // Accepted returns the version of name in use.
 func (f *Files) Accepted(name string) (control.Dataset, bool) {
 	if x := f.get(name); x != nil && x.accepted != nil {

@@ -115,6 +115,31 @@ func TestOfferRejectPersistRestore(t *testing.T) {
 	}
 }
 
+func TestRejected(t *testing.T) {
+	f := New(Options{Logger: quiet()})
+	snap := fixtureFile(t, control.FileSnapshot)
+	if f.Rejected(control.FileSnapshot) || f.Rejected("unknown.json") {
+		t.Fatal("rejected before any offer")
+	}
+	f.Offer(control.FileSnapshot, []byte("{"))
+	if !f.Rejected(control.FileSnapshot) {
+		t.Fatal("bad bytes not reported as rejected")
+	}
+	f.Offer(control.FileSnapshot, snap)
+	if f.Rejected(control.FileSnapshot) {
+		t.Fatal("still rejected after a good version")
+	}
+	f.Reject(control.FileSnapshot, "fetch: connection refused")
+	if f.Rejected(control.FileSnapshot) {
+		t.Fatal("a failed delivery counts as a rejected version")
+	}
+	f.Offer(control.FileSnapshot, []byte("{"))
+	f.Offer(control.FileSnapshot, snap) // the version in use again
+	if f.Rejected(control.FileSnapshot) {
+		t.Fatal("still rejected after the version in use was offered again")
+	}
+}
+
 func TestStateHashMismatchIgnored(t *testing.T) {
 	state := t.TempDir()
 	f := New(Options{StateDir: state, Logger: quiet()})

@@ -111,9 +111,16 @@ func fixtureBytes(t *testing.T, rel string) []byte {
 	return b
 }
 
+// write replaces path atomically (temp file and rename), as publishing
+// tools do, so a poll never sees a half-written file unless a test writes
+// one on purpose.
 func write(t *testing.T, path string, data []byte) {
 	t.Helper()
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	tmp := path + ".tmp-test"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
 }

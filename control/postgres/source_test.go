@@ -303,9 +303,13 @@ func TestTrafficOpsMode(t *testing.T) {
 		}
 	}
 	h := run(t, Options{URL: u, CDN: "cdn1", Mode: ModeTrafficOps, PollInterval: 20 * time.Millisecond})
-	time.Sleep(100 * time.Millisecond) // the CDN has no snapshot yet
-	if !strings.Contains(h.logs.String(), "no row in the snapshot table") {
-		t.Fatalf("missing row not logged:\n%s", h.logs)
+	// The CDN has no snapshot yet: that is logged (polled every 20 ms;
+	// allow for a loaded machine).
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(h.logs.String(), "no row in the snapshot table"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("missing row not logged:\n%s", h.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	put(1)
 	if s := h.next(t, 2*time.Second); serial(s) != "1" || s.Steering != nil {
@@ -319,13 +323,18 @@ func TestTrafficOpsMode(t *testing.T) {
 	if _, err := conn.Exec(ctx, `UPDATE snapshot SET crconfig = '{"contentServers": 7}'`); err != nil {
 		t.Fatal(err)
 	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if fs, _ := h.src.Status().File(control.FileSnapshot); fs.RejectedCount == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("status: %+v", fs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	select {
 	case s := <-h.sets:
 		t.Fatalf("invalid snapshot published: %d", s.Generation)
-	case <-time.After(300 * time.Millisecond):
-	}
-	if fs, _ := h.src.Status().File(control.FileSnapshot); fs.RejectedCount != 1 {
-		t.Fatalf("status: %+v", fs)
+	default:
 	}
 }
 

@@ -103,9 +103,7 @@ func TestServeReloadReject(t *testing.T) {
 	if changed == string(orig) {
 		t.Fatal("fixture edit did not apply")
 	}
-	if err := os.WriteFile(crc, []byte(changed), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeAtomic(t, crc, []byte(changed))
 	waitFor(t, time.Second+500*time.Millisecond, func() bool {
 		return strings.Contains(metricsText(t, r.addrs.API), "signpost_table_generation 2")
 	})
@@ -114,9 +112,7 @@ func TestServeReloadReject(t *testing.T) {
 	}
 
 	// A truncated snapshot is rejected; the last good one keeps serving.
-	if err := os.WriteFile(crc, []byte(changed[:len(changed)/2]), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeAtomic(t, crc, []byte(changed[:len(changed)/2]))
 	time.Sleep(400 * time.Millisecond)
 	if c, _ := location(t, r.addrs.HTTP, "ccr.http-only-test.thecdn.example.com"); c != 302 {
 		t.Fatalf("after a bad snapshot: status %d, want the last good table serving", c)
@@ -224,5 +220,17 @@ func TestFollowMonitor(t *testing.T) {
 	}
 	if st, ok := svc.HealthStatus(); !ok || st.LastMonitor == "" {
 		t.Fatalf("health status: %+v %v", st, ok)
+	}
+}
+
+// writeAtomic replaces path with a temp file and a rename, as publishing
+// tools do, so the source never reads a half-written file.
+func writeAtomic(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path+".tmp-test", data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp-test", path); err != nil {
+		t.Fatal(err)
 	}
 }

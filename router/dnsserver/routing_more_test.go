@@ -3,7 +3,10 @@ package dnsserver
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -65,6 +68,43 @@ func TestECSRoutes(t *testing.T) {
 		if !strings.HasPrefix(a, "12.34.0.10") {
 			t.Errorf("address %s, want a location-0 cache", a)
 		}
+	}
+}
+
+// TestECSPerDeliveryService: a delivery service's own ecsEnabled honours
+// the client subnet without the CDN-wide ecsEnable; other services do not.
+func TestECSPerDeliveryService(t *testing.T) {
+	dir := copyFixture(t, nil)
+	crc := filepath.Join(dir, "crconfig.json")
+	data, err := os.ReadFile(crc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["deliveryServices"].(map[string]any)["dns-test"].(map[string]any)["ecsEnabled"] = "true"
+	if data, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(crc, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h, _ := newRouting(t, dir, Options{})
+	p := NewProcessor(h)
+	r := serveMsg(t, p, addECS(newQuery("edge.dns-test.thecdn.example.com.", dns.TypeA), "12.34.0.0/24"), "127.0.0.1")
+	if opt := r.IsEdns0(); opt == nil || len(opt.Option) != 1 {
+		t.Fatalf("dns-test: OPT %v, want the ECS option echoed", opt)
+	}
+	for _, a := range rdatas(r.Answer, dns.TypeA) {
+		if !strings.HasPrefix(a, "12.34.0.10") {
+			t.Errorf("dns-test: address %s, want a location-0 cache (routed by the client subnet)", a)
+		}
+	}
+	r = serveMsg(t, p, addECS(newQuery("edge.federation-test.thecdn.example.com.", dns.TypeA), "12.34.0.0/24"), "127.0.0.1")
+	if opt := r.IsEdns0(); opt == nil || len(opt.Option) != 0 {
+		t.Fatalf("federation-test: OPT %v, want no ECS echo", opt)
 	}
 }
 

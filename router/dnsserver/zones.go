@@ -185,6 +185,7 @@ func compile(t *router.Table, o compileOptions) (*compiled, error) {
 		b.c.edgeActive = e.Len() > 0
 	}
 	b.zones()
+	b.ecsZones()
 	b.records()
 	b.deliveryServices()
 	b.caches()
@@ -299,6 +300,26 @@ func (b *zoneBuilder) addZone(text string) {
 	b.c.zones = append(b.c.zones, z)
 	b.zoneOf[text] = zi
 	b.c.byOrigin[string(origin)] = zi
+}
+
+// ecsZones marks the zones at or below the domain of a delivery service
+// with ecsEnabled: queries there honour the client subnet even without
+// the CDN-wide config.ecsEnable (spec 6.11).
+func (b *zoneBuilder) ecsZones() {
+	for zi := range b.c.zones {
+		z := &b.c.zones[zi]
+		for name := z.text; name != ""; {
+			if di, ok := b.dsByDomain[name]; ok && b.snap.DeliveryServices[di].ECSEnabled {
+				z.ecs = true
+				break
+			}
+			i := strings.IndexByte(name, '.')
+			if i < 0 {
+				break
+			}
+			name = name[i+1:]
+		}
+	}
 }
 
 // ttls returns the TTL source of a zone: its delivery service's ttls when

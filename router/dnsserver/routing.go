@@ -110,7 +110,7 @@ func (h *RoutingHandler) Table() *router.Table {
 
 // ServeDNS answers one query; see Handler.
 func (h *RoutingHandler) ServeDNS(w *Response, q *dnswire.Query, client netip.AddrPort) {
-	start := time.Now()
+	start := w.Start()
 	c := h.cur.Load()
 	if c == nil {
 		w.Drop()
@@ -126,6 +126,7 @@ func (h *RoutingHandler) ServeDNS(w *Response, q *dnswire.Query, client netip.Ad
 	w.SetRcode(st.rcode)
 	w.SetAuthoritative(st.aa)
 	elapsed := time.Since(start)
+	w.SetElapsed(elapsed)
 	if h.m != nil {
 		h.m.observe(st, q.Type, elapsed)
 	}

@@ -25,6 +25,7 @@ const (
 	DefaultTCPWriteTimeout      = 2 * time.Second
 	DefaultMaxTCPConns          = 1000
 	DefaultMaxTCPConnsPerClient = 50
+	DefaultSocketBuffer         = 8 << 20
 )
 
 // Config configures a Server. Zero values take the defaults.
@@ -61,6 +62,10 @@ type Config struct {
 	// MaxTCPConnsPerClient caps concurrent TCP connections per client
 	// address (default 50).
 	MaxTCPConnsPerClient int
+	// SocketBuffer is the receive and send buffer size of each UDP socket
+	// bound from Addr (default 8 MiB): about 10,000 queued queries, so a
+	// stall of tens of milliseconds loses nothing.
+	SocketBuffer int
 	// Handler answers queries. It may be nil: queries are then dropped
 	// (counted as not_ready) until SetHandler installs one.
 	Handler Handler
@@ -113,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxTCPConns <= 0 {
 		cfg.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if cfg.SocketBuffer <= 0 {
+		cfg.SocketBuffer = DefaultSocketBuffer
 	}
 	if cfg.MaxTCPConnsPerClient <= 0 {
 		cfg.MaxTCPConnsPerClient = DefaultMaxTCPConnsPerClient
@@ -168,6 +176,7 @@ func (s *Server) bindOnce(addr string) error {
 			return fmt.Errorf("dnsserver: bind UDP %s (socket %d of %d): %w", addr, i+1, s.cfg.Workers, err)
 		}
 		uc := pc.(*net.UDPConn)
+		setSocketBuffers(uc, s.cfg.SocketBuffer)
 		s.udp = append(s.udp, uc)
 		if i == 0 {
 			addr = uc.LocalAddr().String() // a port 0 resolved to a real port
@@ -180,6 +189,26 @@ func (s *Server) bindOnce(addr string) error {
 	}
 	s.tcp = ln
 	return nil
+}
+
+// setSocketBuffers sizes a UDP socket's receive and send buffers so that a
+// burst of queries survives a short stall of the serving goroutines (a
+// table build or a GC cycle on a busy core) instead of being dropped by
+// the kernel. As root the size is forced past net.core.rmem_max; otherwise
+// the kernel caps it at rmem_max/wmem_max. Failures leave the defaults.
+func setSocketBuffers(uc *net.UDPConn, size int) {
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, size) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, size)
+		}
+		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, size) != nil {
+			_ = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, size)
+		}
+	})
 }
 
 func reusePort(_, _ string, c syscall.RawConn) error {

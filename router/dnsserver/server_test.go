@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+	"golang.org/x/sys/unix"
 )
 
 // startServer runs a Server on 127.0.0.1:0 until the test ends.
@@ -387,4 +388,23 @@ func TestOversizeDatagramDropped(t *testing.T) {
 	if st := s.Stats(); st.Drops[DropOversize] != 1 {
 		t.Fatalf("oversize drops %v", st.Drops)
 	}
+}
+
+// TestSocketBuffers: UDP sockets get large receive buffers (the kernel
+// reports twice the size set; without privileges it caps at rmem_max).
+func TestSocketBuffers(t *testing.T) {
+	s := startServer(t, Config{Handler: newStaticHandler(t), Workers: 1, SocketBuffer: 4 << 20})
+	rc, err := s.udp[0].SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got int
+	rc.Control(func(fd uintptr) { got, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got < 1<<20 {
+		t.Fatalf("SO_RCVBUF %d, want at least 1 MiB", got)
+	}
+	t.Logf("SO_RCVBUF %d", got)
 }

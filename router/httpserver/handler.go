@@ -67,7 +67,12 @@ var (
 
 // serveRouting is the handler of the routing ports (spec 7).
 func (s *Server) serveRouting(ctx *fasthttp.RequestCtx) {
-	start := time.Now()
+	// fasthttp reads the clock when the request arrives; reuse it (a
+	// RequestCtx not served by a fasthttp.Server has no time).
+	start := ctx.Time()
+	if start.IsZero() {
+		start = time.Now()
+	}
 	d := s.data.Load()
 	if d == nil {
 		ctx.SetStatusCode(fasthttp.StatusServiceUnavailable)

@@ -69,8 +69,13 @@ type Service struct {
 	// steering services: serving any target), plus DNS bypass addresses.
 	Addrs map[netip.Addr]struct{}
 	// Hosts are the lower-case redirect hosts accepted: the caches'
-	// reference FQDNs for the service (or its targets) and the HTTP bypass.
+	// reference FQDNs for the service (or its targets).
 	Hosts map[string]struct{}
+	// BypassHosts are the lower-case hosts of the HTTP bypass destinations
+	// of the service and, for steering services, of its targets. A
+	// redirect there has no cache: it is an expected miss when the
+	// routing table, too, answers with the bypass.
+	BypassHosts []string
 	// Caches is the number of caches serving the service.
 	Caches int
 }
@@ -209,11 +214,14 @@ func (c *CDN) derive(set *control.Set) {
 				for h := range hosts[j.Index] {
 					s.Hosts[h] = struct{}{}
 				}
+				if b := j.BypassHTTP; b != nil && b.FQDN != "" {
+					s.BypassHosts = append(s.BypassHosts, strings.ToLower(strings.TrimSuffix(b.FQDN, ".")))
+				}
 				s.Caches += counts[j.Index]
 			}
 		}
 		if b := ds.BypassHTTP; b != nil && b.FQDN != "" {
-			s.Hosts[strings.ToLower(strings.TrimSuffix(b.FQDN, "."))] = struct{}{}
+			s.BypassHosts = append(s.BypassHosts, strings.ToLower(strings.TrimSuffix(b.FQDN, ".")))
 		}
 		if b := ds.BypassDNS; b != nil {
 			for _, a := range []netip.Addr{b.IP, b.IP6} {

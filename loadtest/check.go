@@ -12,6 +12,9 @@ type verdict struct {
 	out outcome
 	why reason
 	bad netip.Addr
+	// miss is set for an answer without a cache, which missCheck compares
+	// with the routing table.
+	miss missKind
 }
 
 // checkDNS classifies msg, the response to q. It allocates nothing.
@@ -23,7 +26,11 @@ func (c *CDN) checkDNS(q *dnsQuery, msg []byte) verdict {
 		return verdict{out: outError, why: reasonTruncated}
 	}
 	if rc := msg[3] & 0x0f; rc != 0 {
-		return verdict{out: outError, why: reason(rc)}
+		v := verdict{out: outError, why: reason(rc)}
+		if rc == 3 {
+			v.miss = missNoCache // NXDOMAIN
+		}
+		return v
 	}
 	qd := int(binary.BigEndian.Uint16(msg[4:]))
 	an := int(binary.BigEndian.Uint16(msg[6:]))
@@ -77,7 +84,7 @@ func (c *CDN) checkDNS(q *dnsQuery, msg []byte) verdict {
 		off += rdlen
 	}
 	if addrs == 0 && !cnameOK && (q.qtype != 28 || svc.IP6) {
-		return verdict{out: outWrong, why: reasonEmpty}
+		return verdict{out: outWrong, why: reasonEmpty, miss: missNoCache}
 	}
 	return verdict{out: outOK}
 }
@@ -143,7 +150,12 @@ func readName(msg []byte, off int, buf []byte) int {
 
 // checkRedirect classifies an HTTP answer for the service of req: a 302
 // (or 301, 303, 307, 308) whose Location host is a cache of the service.
+// A 503 and a redirect to the service's bypass destination carry no cache
+// and are marked for missCheck.
 func (c *CDN) checkRedirect(req *httpRequest, status int, location []byte) verdict {
+	if status == 503 {
+		return verdict{out: outError, why: reasonUnavailable, miss: missNoCache}
+	}
 	if status < 300 || status > 308 || status == 304 || status == 305 || status == 306 {
 		return verdict{out: outError, why: reasonStatus}
 	}
@@ -152,23 +164,29 @@ func (c *CDN) checkRedirect(req *httpRequest, status int, location []byte) verdi
 	}
 	host := redirectHost(location)
 	svc := &c.Services[req.svc]
-	if _, ok := svc.Hosts[string(host)]; !ok {
-		var buf [256]byte
-		if len(host) <= len(buf) {
-			// Retry lower-cased (hosts are stored lower-case).
-			n := copy(buf[:], host)
-			for i := range n {
-				if 'A' <= buf[i] && buf[i] <= 'Z' {
-					buf[i] += 'a' - 'A'
-				}
-			}
-			if _, ok := svc.Hosts[string(buf[:n])]; ok {
-				return verdict{out: outOK}
-			}
-		}
+	if _, ok := svc.Hosts[string(host)]; ok {
+		return verdict{out: outOK}
+	}
+	var buf [256]byte
+	if len(host) > len(buf) {
 		return verdict{out: outWrong, why: reasonWrongHost}
 	}
-	return verdict{out: outOK}
+	// Retry lower-cased (hosts are stored lower-case).
+	n := copy(buf[:], host)
+	for i := range n {
+		if 'A' <= buf[i] && buf[i] <= 'Z' {
+			buf[i] += 'a' - 'A'
+		}
+	}
+	if _, ok := svc.Hosts[string(buf[:n])]; ok {
+		return verdict{out: outOK}
+	}
+	for _, b := range svc.BypassHosts {
+		if string(buf[:n]) == b {
+			return verdict{out: outError, why: reasonBypass, miss: missBypass}
+		}
+	}
+	return verdict{out: outWrong, why: reasonWrongHost}
 }
 
 // redirectHost returns the host of an absolute URL (no port, no brackets).

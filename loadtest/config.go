@@ -96,6 +96,10 @@ type Config struct {
 	Corpus int `json:"corpus,omitempty"`
 	// Samples is how many wrong answers and errors are kept (default 20).
 	Samples int `json:"samples,omitempty"`
+	// CPUProfile, when set, is a file the generator's CPU profile of the
+	// sending time is written to (go tool pprof). Not settable over the
+	// web API.
+	CPUProfile string `json:"-"`
 }
 
 // Duration is a time.Duration that encodes to JSON as a string ("10s").

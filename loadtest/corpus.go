@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -50,7 +51,9 @@ type httpRequest struct {
 	url    string // scheme://host/path
 	wire   []byte // the HTTP/1.1 request
 	client string
-	pop    population
+	// clientAddr is client parsed (X-MM-Client-IP).
+	clientAddr netip.Addr
+	pop        population
 }
 
 // corpus is every request a run cycles through.
@@ -219,6 +222,7 @@ func buildCorpus(cdn *CDN, cfg Config) (*corpus, error) {
 				}
 				co.dns = append(co.dns, dnsQuery{wire: wire, svc: int32(svc), qtype: qtype, client: cl})
 			}
+			groupBySize(co.dns, sizeBlock)
 		}
 	}
 	build := func(p Proto, n int) ([]int, []httpRequest) {
@@ -247,7 +251,7 @@ func buildCorpus(cdn *CDN, cfg Config) (*corpus, error) {
 			wire := "GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nX-MM-Client-IP: " + cl.addr.String() +
 				"\r\nUser-Agent: signpost-loadtest\r\n\r\n"
 			reqs = append(reqs, httpRequest{svc: int32(svc), host: host, path: path, url: scheme + host + path,
-				client: cl.addr.String(), pop: cl.pop, wire: []byte(wire)})
+				client: cl.addr.String(), clientAddr: cl.addr, pop: cl.pop, wire: []byte(wire)})
 		}
 		return plain, reqs
 	}
@@ -261,6 +265,19 @@ func buildCorpus(cdn *CDN, cfg Config) (*corpus, error) {
 		return nil, fmt.Errorf("loadtest: %s: %s", cdn.Dir, strings.Join(problems, "; "))
 	}
 	return co, nil
+}
+
+// sizeBlock is the number of consecutive corpus queries ordered by size.
+const sizeBlock = 1024
+
+// groupBySize orders every block of n consecutive queries by wire length
+// (stable), so that a batch of consecutive queries holds long runs of
+// equal-sized datagrams, each sent as one segmented (GSO) message. The
+// mix stays the same within every block (a few milliseconds of load).
+func groupBySize(qs []dnsQuery, n int) {
+	for i := 0; i < len(qs); i += n {
+		slices.SortStableFunc(qs[i:min(i+n, len(qs))], func(a, b dnsQuery) int { return len(a.wire) - len(b.wire) })
+	}
 }
 
 // appendQuery appends a DNS query (ID 0, RD clear) for name/qtype with an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +20,7 @@ type udpIO interface {
 }
 
 const (
-	udpBatch   = 32
+	udpBatch   = 64
 	udpMaxResp = 4096
 	// numIDs is the number of query IDs (one slot each) per socket.
 	numIDs = 1 << 16
@@ -70,6 +71,10 @@ type udpEngine struct {
 	// receiver state
 	rx    [][]byte
 	sizes []int
+	// src is the socket's own address: the client the router sees when it
+	// does not honour ECS. miss checks answers without a cache.
+	src  netip.Addr
+	miss missCheck
 }
 
 func newUDPEngine(cdn *CDN, queries []dnsQuery, addr string, rec *recorder, s *sampler, offset int) (*udpEngine, error) {
@@ -89,6 +94,7 @@ func newUDPEngine(cdn *CDN, queries []dnsQuery, addr string, rec *recorder, s *s
 		return nil, err
 	}
 	e := &udpEngine{cdn: cdn, queries: queries, rec: rec, s: s, conn: conn, io: uio,
+		src:   conn.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(),
 		slots: make([]udpSlot, numIDs), wake: make(chan struct{}, 1), next: offset % len(queries),
 		nextID: uint16(offset * 7919)}
 	e.tx = make([][]byte, udpBatch)
@@ -232,9 +238,12 @@ func (e *udpEngine) handle(n int) {
 		completed++
 		q := &e.queries[qi]
 		v := e.cdn.checkDNS(q, msg)
+		if v.miss != missNone {
+			v = e.miss.dns(e.cdn, q, e.src, v)
+		}
 		e.rec.recordLocked(v.out, v.why, now-(at-1))
-		if v.out != outOK && e.s.want(v.out, v.why) {
-			e.s.add(v.out, v.why, ProtoDNSUDP, e.cdn.Services[q.svc].XMLID, q.client.addr.String(), dnsDetail(q, v, msg))
+		if v.out != outOK && v.out != outMiss && e.s.want(v.out, v.why) {
+			e.s.add(v.out, v.why, ProtoDNSUDP, e.cdn.Services[q.svc].XMLID, q.client.addr.String(), e.miss.detail(v, dnsDetail(q, v, msg)))
 		}
 	}
 	e.rec.mu.Unlock()

@@ -40,10 +40,11 @@ func BindFlags(fs *flag.FlagSet) func() (Config, error) {
 	conns := fs.Int("conns", 64, "open loop: connections per TCP protocol")
 	corpusN := fs.Int("corpus", 8192, "distinct requests per protocol")
 	pipeline := fs.Int("pipeline", 1, "closed loop: HTTP requests pipelined per connection")
+	cpuprofile := fs.String("cpuprofile", "", "write the generator's CPU profile (go tool pprof) to FILE")
 	return func() (Config, error) {
 		c := Config{DNS: *dns, HTTP: *httpA, HTTPS: *httpsA, Snapshot: *snap, CAFile: *ca, Mode: Mode(*mode),
 			Rate: *rate, Concurrency: *conc, Duration: Duration(*dur), Timeout: Duration(*timeout), Seed: *seed,
-			Sockets: *sockets, Conns: *conns, Corpus: *corpusN, Pipeline: *pipeline}
+			Sockets: *sockets, Conns: *conns, Corpus: *corpusN, Pipeline: *pipeline, CPUProfile: *cpuprofile}
 		c.Mix = Mix{AAAA: *aaaa, Miss: *miss, Steering: *steering, DNSServices: *dnsN, HTTPServices: *httpN, HTTPSServices: *httpsN}
 		var errs []error
 		if err := parseWeights("--mix", *mix, map[string]*float64{"dns": &c.Mix.DNS, "dns-tcp": &c.Mix.DNSTCP,
@@ -115,8 +116,8 @@ func ProgressPrinter(w io.Writer) func(Progress) {
 	}
 	return func(p Progress) {
 		l := p.Last
-		line := fmt.Sprintf("%5.0fs  %9.0f req/s  ok %d  wrong %d  errors %d  timeouts %d  p50 %.3fms  p99 %.3fms  p99.9 %.3fms",
-			p.Elapsed.Seconds(), l.Rate, p.Total.OK, p.Total.Wrong, p.Total.Errors, p.Total.Timeouts,
+		line := fmt.Sprintf("%5.0fs  %9.0f req/s  ok %d  expected misses %d  wrong %d  errors %d  timeouts %d  p50 %.3fms  p99 %.3fms  p99.9 %.3fms",
+			p.Elapsed.Seconds(), l.Rate, p.Total.OK, p.Total.ExpectedMisses, p.Total.Wrong, p.Total.Errors, p.Total.Timeouts,
 			l.Latency.P50, l.Latency.P99, l.Latency.P999)
 		if term {
 			fmt.Fprint(w, "\r\033[K"+line)

@@ -34,6 +34,7 @@ type httpWorker struct {
 	buf       []byte
 	off, have int
 	locBuf    []byte
+	miss      missCheck
 }
 
 func newHTTPWorker(sh *shared, rec *recorder, p Proto, reqs []httpRequest, addr string, tc *tls.Config, depth, offset int) *httpWorker {
@@ -133,10 +134,13 @@ func (w *httpWorker) one(at int64) {
 			return
 		}
 		v := w.sh.cdn.checkRedirect(r, status, loc)
+		if v.miss != missNone {
+			v = w.miss.http(w.sh.cdn, r, w.proto == ProtoHTTPS, v)
+		}
 		w.rec.record(v.out, v.why, lat)
-		if v.out != outOK && w.sh.s.want(v.out, v.why) {
+		if v.out != outOK && v.out != outMiss && w.sh.s.want(v.out, v.why) {
 			w.sh.s.add(v.out, v.why, w.proto, w.sh.cdn.Services[r.svc].XMLID, r.client,
-				fmt.Sprintf("GET %s Host %s: status %d, Location %q", r.path, r.host, status, loc))
+				w.miss.detail(v, fmt.Sprintf("GET %s Host %s: status %d, Location %q", r.path, r.host, status, loc)))
 		}
 		if closeAfter {
 			w.drop(k)

@@ -62,18 +62,25 @@ type CDNInfo struct {
 
 // Summary is the figures of one protocol (or all).
 type Summary struct {
-	Protocol  string  `json:"protocol"`
-	Sent      uint64  `json:"sent"`
-	Completed uint64  `json:"completed"`
-	OK        uint64  `json:"ok"`
-	Wrong     uint64  `json:"wrong"`
-	Errors    uint64  `json:"errors"`
-	Timeouts  uint64  `json:"timeouts"`
-	Rate      float64 `json:"rate"` // completed per second
+	Protocol  string `json:"protocol"`
+	Sent      uint64 `json:"sent"`
+	Completed uint64 `json:"completed"`
+	OK        uint64 `json:"ok"`
+	Wrong     uint64 `json:"wrong"`
+	Errors    uint64 `json:"errors"`
+	Timeouts  uint64 `json:"timeouts"`
+	// ExpectedMisses are answers without a cache (DNS NXDOMAIN or no
+	// address, HTTP 503 or a redirect to the bypass destination) for which
+	// the routing table built from the snapshot selects no cache either:
+	// the router's specified MISS, neither good nor an error.
+	ExpectedMisses uint64  `json:"expectedMisses"`
+	Rate           float64 `json:"rate"` // completed per second
 	// Latency in milliseconds.
 	Latency Latency `json:"latency"`
 	// Reasons counts wrong answers and errors by reason.
 	Reasons map[string]uint64 `json:"reasons,omitempty"`
+	// MissReasons counts expected misses by the answer given.
+	MissReasons map[string]uint64 `json:"expectedMissReasons,omitempty"`
 	// Spectrum is the latency distribution (percentile, ms) for the chart.
 	Spectrum []Quantile `json:"spectrum"`
 }
@@ -103,6 +110,9 @@ type Point struct {
 	Wrong    uint64  `json:"wrong"`
 	Errors   uint64  `json:"errors"`
 	Timeouts uint64  `json:"timeouts"`
+	// ExpectedMisses counts answers without a cache that the routing
+	// table agrees with (Summary.ExpectedMisses).
+	ExpectedMisses uint64 `json:"expectedMisses"`
 	// Rate is completed requests per second in the interval.
 	Rate float64 `json:"rate"`
 	// ByProtocol is the completed rate per protocol.
@@ -124,7 +134,7 @@ func latencyOf(h *hdrhistogram.Histogram) Latency {
 
 func summarize(p string, c *counts, h *hdrhistogram.Histogram, secs float64) Summary {
 	s := Summary{Protocol: p, Sent: c.sent, Completed: c.done(), OK: c.ok, Wrong: c.wrong, Errors: c.errors,
-		Timeouts: c.timeouts, Latency: latencyOf(h)}
+		Timeouts: c.timeouts, ExpectedMisses: c.misses, Latency: latencyOf(h)}
 	if secs > 0 {
 		s.Rate = float64(c.done()) / secs
 	}
@@ -134,6 +144,12 @@ func summarize(p string, c *counts, h *hdrhistogram.Histogram, secs float64) Sum
 				s.Reasons = map[string]uint64{}
 			}
 			s.Reasons[reason(r).String()] = n
+		}
+		if m := c.missReasons[r]; m > 0 {
+			if s.MissReasons == nil {
+				s.MissReasons = map[string]uint64{}
+			}
+			s.MissReasons[reason(r).String()] = m
 		}
 	}
 	if h.TotalCount() > 0 {
@@ -175,15 +191,15 @@ func (r *Result) WriteSummary(w io.Writer) {
 		r.CDN.CDNName, r.CDN.Dir, r.CDN.DeliveryServices, r.CDN.Caches, r.CDN.CacheGroups, r.CDN.ECSEnable, r.CDN.ECSServices)
 	fmt.Fprintf(w, "generator: GOMAXPROCS %d, %d CPUs, CPU time %s\n", r.Environment.GOMAXPROCS, r.Environment.NumCPU,
 		time.Duration(r.Environment.GeneratorCPU).Round(time.Millisecond))
-	fmt.Fprintf(w, "\n%-8s %10s %10s %12s %8s %8s %8s %9s %9s %9s %9s\n", "protocol", "sent", "done", "rate/s", "wrong", "errors", "timeouts", "p50 ms", "p99 ms", "p99.9 ms", "max ms")
+	fmt.Fprintf(w, "\n%-8s %10s %10s %12s %8s %8s %8s %8s %9s %9s %9s %9s\n", "protocol", "sent", "done", "rate/s", "wrong", "errors", "timeouts", "exp.miss", "p50 ms", "p99 ms", "p99.9 ms", "max ms")
 	rows := append(append([]Summary(nil), r.Protocols...), r.Total)
 	for _, s := range rows {
-		fmt.Fprintf(w, "%-8s %10d %10d %12.0f %8d %8d %8d %9.3f %9.3f %9.3f %9.3f\n", s.Protocol, s.Sent, s.Completed, s.Rate,
-			s.Wrong, s.Errors, s.Timeouts, s.Latency.P50, s.Latency.P99, s.Latency.P999, s.Latency.Max)
+		fmt.Fprintf(w, "%-8s %10d %10d %12.0f %8d %8d %8d %8d %9.3f %9.3f %9.3f %9.3f\n", s.Protocol, s.Sent, s.Completed, s.Rate,
+			s.Wrong, s.Errors, s.Timeouts, s.ExpectedMisses, s.Latency.P50, s.Latency.P99, s.Latency.P999, s.Latency.Max)
 	}
 	t := r.Total
-	fmt.Fprintf(w, "\nok %s, wrong %s, errors %s, timeouts %s of %d completed\n", share(t.OK, t.Completed),
-		share(t.Wrong, t.Completed), share(t.Errors, t.Completed), share(t.Timeouts, t.Completed), t.Completed)
+	fmt.Fprintf(w, "\nok %s, expected misses %s, wrong %s, errors %s, timeouts %s of %d completed\n", share(t.OK, t.Completed),
+		share(t.ExpectedMisses, t.Completed), share(t.Wrong, t.Completed), share(t.Errors, t.Completed), share(t.Timeouts, t.Completed), t.Completed)
 	if len(t.Reasons) > 0 {
 		keys := make([]string, 0, len(t.Reasons))
 		for k := range t.Reasons {
@@ -192,6 +208,17 @@ func (r *Result) WriteSummary(w io.Writer) {
 		sort.Strings(keys)
 		for _, k := range keys {
 			fmt.Fprintf(w, "  %-55s %d\n", k, t.Reasons[k])
+		}
+	}
+	if len(t.MissReasons) > 0 {
+		keys := make([]string, 0, len(t.MissReasons))
+		for k := range t.MissReasons {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		fmt.Fprintln(w, "expected misses (the snapshot selects no cache for the client either):")
+		for _, k := range keys {
+			fmt.Fprintf(w, "  %-55s %d\n", k, t.MissReasons[k])
 		}
 	}
 	if len(r.FirstErrors) > 0 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -184,6 +185,20 @@ func (rn *runner) run(ctx context.Context, progress func(Progress)) (*Result, er
 
 	res := &Result{Config: cfg, Environment: environment()}
 	rn.describe(res)
+	if cfg.CPUProfile != "" {
+		f, err := os.Create(cfg.CPUProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			cleanup()
+			return nil, fmt.Errorf("loadtest: CPU profile: %w", err)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	cpu0 := processCPU()
 	start := time.Now()
 	res.Started = start
@@ -295,7 +310,7 @@ func (rn *runner) collect(at time.Duration) (Point, Summary) {
 			pt.ByProtocol[p.String()] = float64(c.done()) / secs
 		}
 	}
-	pt.Sent, pt.OK, pt.Wrong, pt.Errors, pt.Timeouts = ic.sent, ic.ok, ic.wrong, ic.errors, ic.timeouts
+	pt.Sent, pt.OK, pt.Wrong, pt.Errors, pt.Timeouts, pt.ExpectedMisses = ic.sent, ic.ok, ic.wrong, ic.errors, ic.timeouts, ic.misses
 	if secs > 0 {
 		pt.Rate = float64(ic.done()) / secs
 	}

@@ -38,6 +38,9 @@ const (
 	outWrong
 	outError
 	outTimeout
+	// outMiss is an answer without a cache that the routing table agrees
+	// with (missCheck): counted apart, neither good nor an error.
+	outMiss
 )
 
 // reason is why a request was not OK (or a detail of an OK one).
@@ -57,6 +60,8 @@ const (
 	reasonWrongHost
 	reasonNoLocation
 	reasonTimeout
+	reasonUnavailable
+	reasonBypass
 	numReasons
 )
 
@@ -90,6 +95,10 @@ func (r reason) String() string {
 		return "redirect without Location"
 	case reasonTimeout:
 		return "timeout"
+	case reasonUnavailable:
+		return "HTTP 503 (no cache)"
+	case reasonBypass:
+		return "redirect to the delivery service's bypass destination"
 	}
 	return "unknown"
 }
@@ -107,7 +116,11 @@ func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMa
 // counts are the counters of one interval or a whole run.
 type counts struct {
 	sent, ok, wrong, errors, timeouts uint64
-	reasons                           [numReasons]uint64
+	// misses are expected misses (outMiss).
+	misses  uint64
+	reasons [numReasons]uint64
+	// missReasons counts expected misses by the answer's reason.
+	missReasons [numReasons]uint64
 }
 
 func (c *counts) add(o *counts) {
@@ -116,12 +129,14 @@ func (c *counts) add(o *counts) {
 	c.wrong += o.wrong
 	c.errors += o.errors
 	c.timeouts += o.timeouts
+	c.misses += o.misses
 	for i := range c.reasons {
 		c.reasons[i] += o.reasons[i]
+		c.missReasons[i] += o.missReasons[i]
 	}
 }
 
-func (c *counts) done() uint64 { return c.ok + c.wrong + c.errors + c.timeouts }
+func (c *counts) done() uint64 { return c.ok + c.wrong + c.errors + c.timeouts + c.misses }
 
 // recorder collects one worker's results. Workers record under mu (never
 // contended but by the once-a-second collector); recording allocates
@@ -163,6 +178,10 @@ func (r *recorder) recordLocked(o outcome, why reason, lat int64) {
 	case outTimeout:
 		r.c.timeouts++
 		why = reasonTimeout
+	case outMiss:
+		r.c.misses++
+		r.c.missReasons[why]++
+		why = reasonNone
 	}
 	if why != reasonNone {
 		r.c.reasons[why]++

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type tcpWorker struct {
 	id      uint16
 	out     []byte
 	in      []byte
+	miss    missCheck
 }
 
 func newTCPWorker(sh *shared, rec *recorder, addr string, queries []dnsQuery, offset int) *tcpWorker {
@@ -92,14 +94,21 @@ func (w *tcpWorker) one(at int64) {
 	if m >= 12 && msg[0] == byte(w.id>>8) && msg[1] == byte(w.id) {
 		v = w.sh.cdn.checkDNS(q, msg)
 	}
+	if v.miss != missNone {
+		var src netip.Addr
+		if a, ok := w.conn.LocalAddr().(*net.TCPAddr); ok {
+			src = a.AddrPort().Addr()
+		}
+		v = w.miss.dns(w.sh.cdn, q, src, v)
+	}
 	w.rec.record(v.out, v.why, lat)
 	w.rec.sent(1)
-	if v.out != outOK {
+	if v.out != outOK && v.out != outMiss {
 		if v.why == reasonMalformed {
 			w.close() // the stream is out of step
 		}
 		if w.sh.s.want(v.out, v.why) {
-			w.sh.s.add(v.out, v.why, ProtoDNSTCP, w.sh.cdn.Services[q.svc].XMLID, q.client.addr.String(), dnsDetail(q, v, msg))
+			w.sh.s.add(v.out, v.why, ProtoDNSTCP, w.sh.cdn.Services[q.svc].XMLID, q.client.addr.String(), w.miss.detail(v, dnsDetail(q, v, msg)))
 		}
 	}
 }

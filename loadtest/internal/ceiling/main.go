@@ -85,7 +85,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, "ceiling:", err)
 			os.Exit(1)
 		}
-		go func() { errc <- serveDNS(c.(*net.UDPConn), a4, a6) }()
+		uc := c.(*net.UDPConn)
+		_ = uc.SetReadBuffer(4 << 20)
+		_ = uc.SetWriteBuffer(4 << 20)
+		go func() { errc <- serveDNS(uc, &dnsAnswers{a4: a4, a6: a6}) }()
 	}
 	if *httpAddr != "" {
 		srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
@@ -102,56 +105,54 @@ func main() {
 	os.Exit(1)
 }
 
-// serveDNS answers A/AAAA queries with one address, dropping the OPT
-// record; anything else gets an empty NOERROR answer.
-func serveDNS(c *net.UDPConn, a4 map[string][4]byte, a6 map[string][16]byte) error {
-	in := make([]byte, 4096)
-	out := make([]byte, 0, 4096)
+// dnsAnswers holds the one address each DNS name is answered with.
+type dnsAnswers struct {
+	a4 map[string][4]byte
+	a6 map[string][16]byte
+}
+
+// answer appends to dst the answer to the query q: A/AAAA queries get one
+// address, the OPT record is dropped, anything else gets an empty NOERROR
+// answer. ok is false for a datagram too short to be a query.
+func (d *dnsAnswers) answer(dst, q []byte) (out []byte, ok bool) {
 	var name [256]byte
-	for {
-		n, from, err := c.ReadFromUDPAddrPort(in)
-		if err != nil {
-			return err
+	n := len(q)
+	if n < 17 {
+		return dst, false
+	}
+	off, nl := 12, 0
+	for off < n && q[off] != 0 && q[off] < 64 && off+1+int(q[off]) < n && nl+int(q[off])+1 < len(name) {
+		if nl > 0 {
+			name[nl] = '.'
+			nl++
 		}
-		q := in[:n]
-		if n < 17 {
-			continue
+		nl += copy(name[nl:], q[off+1:off+1+int(q[off])])
+		off += 1 + int(q[off])
+	}
+	end := off + 5
+	if end > n {
+		return dst, false
+	}
+	qtype := binary.BigEndian.Uint16(q[off+1:])
+	start := len(dst)
+	dst = append(dst, q[:end]...)
+	dst[start+2] |= 0x80
+	binary.BigEndian.PutUint16(dst[start+10:], 0)
+	switch qtype {
+	case 1:
+		if a, ok := d.a4[string(name[:nl])]; ok {
+			dst = append(dst, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
+			dst = append(dst, a[:]...)
+			binary.BigEndian.PutUint16(dst[start+6:], 1)
 		}
-		off, nl := 12, 0
-		for off < n && q[off] != 0 && q[off] < 64 && off+1+int(q[off]) < n && nl+int(q[off])+1 < len(name) {
-			if nl > 0 {
-				name[nl] = '.'
-				nl++
-			}
-			nl += copy(name[nl:], q[off+1:off+1+int(q[off])])
-			off += 1 + int(q[off])
-		}
-		end := off + 5
-		if end > n {
-			continue
-		}
-		qtype := binary.BigEndian.Uint16(q[off+1:])
-		out = append(out[:0], q[:end]...)
-		out[2] |= 0x80
-		binary.BigEndian.PutUint16(out[10:], 0)
-		switch qtype {
-		case 1:
-			if a, ok := a4[string(name[:nl])]; ok {
-				out = append(out, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4)
-				out = append(out, a[:]...)
-				binary.BigEndian.PutUint16(out[6:], 1)
-			}
-		case 28:
-			if a, ok := a6[string(name[:nl])]; ok {
-				out = append(out, 0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16)
-				out = append(out, a[:]...)
-				binary.BigEndian.PutUint16(out[6:], 1)
-			}
-		}
-		if _, err := c.WriteToUDPAddrPort(out, from); err != nil {
-			return err
+	case 28:
+		if a, ok := d.a6[string(name[:nl])]; ok {
+			dst = append(dst, 0xc0, 12, 0, 28, 0, 1, 0, 0, 0, 60, 0, 16)
+			dst = append(dst, a[:]...)
+			binary.BigEndian.PutUint16(dst[start+6:], 1)
 		}
 	}
+	return dst, true
 }
 
 // writeZone writes the CDN domain as a zone (for a peer DNS server such as

@@ -3,7 +3,7 @@
 "use strict";
 var signpostCharts = (function () {
   var colors = { "dns-udp": "#1f77b4", "dns-tcp": "#17becf", "http": "#2ca02c", "https": "#9467bd",
-    total: "#222", wrong: "#d62728", errors: "#ff7f0e", timeouts: "#8c564b",
+    total: "#222", wrong: "#d62728", errors: "#ff7f0e", timeouts: "#8c564b", expectedMisses: "#7f7f7f",
     p50: "#2ca02c", p99: "#ff7f0e", p999: "#d62728" };
   function width(el) { return Math.max(320, Math.min(el.clientWidth || 900, 1100)); }
   function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); }
@@ -17,9 +17,9 @@ var signpostCharts = (function () {
       data.push(tl.map(function (p) { return (p.byProtocol || {})[name] || 0; }));
       series.push({ label: name + "/s", stroke: colors[name] || "#888" });
     });
-    ["wrong", "errors", "timeouts"].forEach(function (k) {
-      data.push(tl.map(function (p) { return p[k]; }));
-      series.push({ label: k, stroke: colors[k], dash: [4, 4] });
+    ["wrong", "errors", "timeouts", "expectedMisses"].forEach(function (k) {
+      data.push(tl.map(function (p) { return p[k] || 0; }));
+      series.push({ label: k === "expectedMisses" ? "expected misses" : k, stroke: colors[k], dash: [4, 4] });
     });
     return new uPlot({ title: "Throughput (requests per second)", width: width(el), height: 280,
       scales: { x: { time: false } }, axes: [{ label: "seconds" }, { label: "requests/s", size: 70 }],

@@ -68,16 +68,34 @@ type Response struct {
 	state   any
 	start   time.Time
 	elapsed time.Duration
+	sampled bool
 }
 
-// Start returns when the server started handling the query: a handler
-// that times its work uses it instead of reading the clock again.
-func (r *Response) Start() time.Time { return r.start }
+// Start returns when the server started handling the query, reading the
+// clock now if the server did not (see Sampled). A handler that needs a
+// timestamp (an access log) calls it; the server then also uses the
+// handler's SetElapsed for its statistics.
+func (r *Response) Start() time.Time {
+	if r.start.IsZero() {
+		r.start = time.Now()
+	}
+	return r.start
+}
+
+// Sampled reports whether this query's latency is measured for the
+// latency histograms. Clock reads are a measurable share of a query's
+// cost, so without an access log only one query in latencySampleEvery is
+// timed; counters still count every query.
+func (r *Response) Sampled() bool { return r.sampled || !r.start.IsZero() }
 
 // SetElapsed reports the handler's measurement of the time since Start;
 // the server then uses it for its latency statistics instead of reading
-// the clock once more (clock reads are a measurable share of a query).
+// the clock once more.
 func (r *Response) SetElapsed(d time.Duration) { r.elapsed = d }
+
+// latencySampleEvery is how often (one query in N) a query is timed when
+// no handler asks for a timestamp. A power of two.
+const latencySampleEvery = 16
 
 // HandlerState returns the value the handler stored with SetHandlerState on
 // this Response, or nil. The Response belongs to one worker (one UDP worker,
@@ -134,6 +152,7 @@ type Processor struct {
 	r       Response
 	handler *atomic.Pointer[handlerRef]
 	shard   *shard
+	n       uint64 // queries served, for latency sampling
 }
 
 // NewProcessor returns a Processor calling h, with its own Stats.
@@ -151,7 +170,12 @@ func NewProcessor(h Handler) *Processor {
 // the client's size within [512, 1232]) and 65535 over TCP, capped by
 // cap(dst). msg must stay unchanged until Serve returns.
 func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) (resp []byte) {
-	start := time.Now()
+	p.n++
+	sampled := p.n&(latencySampleEvery-1) == 0
+	var start time.Time
+	if sampled {
+		start = time.Now()
+	}
 	st := p.shard
 	st.queries.Add(1)
 	defer func() {
@@ -171,7 +195,7 @@ func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) 
 		limit = q.UDPLimit()
 	}
 	r := &p.r
-	r.tr, r.drop, r.start, r.elapsed = tr, false, start, 0
+	r.tr, r.drop, r.start, r.elapsed, r.sampled = tr, false, start, 0, sampled
 	r.w.Start(dst, q, limit)
 	if v == dnswire.Reply {
 		r.w.SetRcode(q.Rcode)
@@ -193,11 +217,11 @@ func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) 
 		st.drops[DropNoRoom].Add(1)
 		return nil
 	}
-	elapsed := r.elapsed
-	if elapsed == 0 {
-		elapsed = time.Since(start)
+	elapsed, timed := r.elapsed, r.elapsed != 0
+	if !timed && !r.start.IsZero() {
+		elapsed, timed = time.Since(r.start), true
 	}
-	st.countResponse(r.w.Rcode(), r.w.Truncated(), elapsed)
+	st.countResponse(r.w.Rcode(), r.w.Truncated(), elapsed, timed)
 	return out
 }
 

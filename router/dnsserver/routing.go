@@ -110,7 +110,13 @@ func (h *RoutingHandler) Table() *router.Table {
 
 // ServeDNS answers one query; see Handler.
 func (h *RoutingHandler) ServeDNS(w *Response, q *dnswire.Query, client netip.AddrPort) {
-	start := w.Start()
+	// The access log needs every query's time; otherwise only sampled
+	// queries are timed (Response.Sampled).
+	timed := h.opts.AccessLog != nil || w.Sampled()
+	var start time.Time
+	if timed {
+		start = w.Start()
+	}
 	c := h.cur.Load()
 	if c == nil {
 		w.Drop()
@@ -125,10 +131,13 @@ func (h *RoutingHandler) ServeDNS(w *Response, q *dnswire.Query, client netip.Ad
 	resolve(c, st, w, q)
 	w.SetRcode(st.rcode)
 	w.SetAuthoritative(st.aa)
-	elapsed := time.Since(start)
-	w.SetElapsed(elapsed)
+	var elapsed time.Duration
+	if timed {
+		elapsed = time.Since(start)
+		w.SetElapsed(elapsed)
+	}
 	if h.m != nil {
-		h.m.observe(st, q.Type, elapsed)
+		h.m.observe(st, q.Type, elapsed, timed)
 	}
 	if h.opts.AccessLog != nil {
 		h.opts.AccessLog.LogDNS(st.record(q, start, elapsed))

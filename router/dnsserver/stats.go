@@ -127,7 +127,7 @@ type shard struct {
 	_          [64]byte
 }
 
-func (s *shard) countResponse(rcode int, tc bool, d time.Duration) {
+func (s *shard) countResponse(rcode int, tc bool, d time.Duration, timed bool) {
 	if rcode >= NumRcodes {
 		rcode = dnswire.RcodeServFail
 	}
@@ -135,8 +135,10 @@ func (s *shard) countResponse(rcode int, tc bool, d time.Duration) {
 	if tc {
 		s.truncated.Add(1)
 	}
-	s.latency[latencyBucket(d)].Add(1)
-	s.latencySum.Add(uint64(d))
+	if timed {
+		s.latency[latencyBucket(d)].Add(1)
+		s.latencySum.Add(uint64(d))
+	}
 }
 
 // Stats is the set of counter shards of a Server. Export it with Snapshot.

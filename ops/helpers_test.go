@@ -18,7 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/signpost-cdn/signpost/internal/fixture"
-	"github.com/signpost-cdn/signpost/ops/internal/pgtest"
+	"github.com/signpost-cdn/signpost/internal/pgtest"
 	"github.com/signpost-cdn/signpost/ops/store"
 )
 

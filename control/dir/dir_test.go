@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signpost-cdn/signpost/internal/syncbuf"
+
 	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/internal/fixture"
 )
@@ -21,33 +23,16 @@ type harness struct {
 	src    *Source
 	dir    string
 	state  string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	mu     sync.Mutex
 	sets   []*control.Set
 	cancel context.CancelFunc
 	done   chan error
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func start(t *testing.T, dir, state string) *harness {
 	t.Helper()
-	h := &harness{t: t, dir: dir, state: state, logs: &syncBuffer{}, done: make(chan error, 1)}
+	h := &harness{t: t, dir: dir, state: state, logs: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	h.src = New(dir, Options{StateDir: state, PollInterval: 20 * time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(h.logs, nil))})
 	ctx, cancel := context.WithCancel(context.Background())

@@ -6,30 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/signpost-cdn/signpost/internal/syncbuf"
 
 	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/internal/fixture"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func fixtureFile(t *testing.T, name string) []byte {
 	t.Helper()
@@ -42,7 +26,7 @@ func fixtureFile(t *testing.T, name string) []byte {
 
 func TestOfferRejectPersistRestore(t *testing.T) {
 	state := t.TempDir()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	f := New(Options{StateDir: state, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	var sets []*control.Set
 	pub := func(s *control.Set) { sets = append(sets, s) }

@@ -1,15 +1,15 @@
 package opsapi
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/signpost-cdn/signpost/internal/syncbuf"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -23,23 +23,6 @@ const (
 	testUser     = "router"
 	testPassword = "s3cret-Pa55"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // opsEnv is an ops server over a fresh database schema, behind a switch
 // that can make it unreachable (every request answered 503 by a proxy).
@@ -94,12 +77,12 @@ func newOpsEnv(t *testing.T) *opsEnv {
 type harness struct {
 	src  *Source
 	sets chan *control.Set
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 func run(t *testing.T, opts Options) *harness {
 	t.Helper()
-	h := &harness{sets: make(chan *control.Set, 1000), logs: &syncBuffer{}}
+	h := &harness{sets: make(chan *control.Set, 1000), logs: &syncbuf.Buffer{}}
 	opts.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
 	if opts.RetryMin == 0 {
 		opts.RetryMin, opts.RetryMax = 20*time.Millisecond, 200*time.Millisecond

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/url"
@@ -11,9 +10,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/signpost-cdn/signpost/internal/syncbuf"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,34 +23,17 @@ import (
 	"github.com/signpost-cdn/signpost/ops/store"
 )
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness runs a Source and hands every published Set to sets.
 type harness struct {
 	src  *Source
 	sets chan *control.Set
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	last *control.Set
 }
 
 func run(t *testing.T, opts Options) *harness {
 	t.Helper()
-	h := &harness{sets: make(chan *control.Set, 1000), logs: &syncBuffer{}}
+	h := &harness{sets: make(chan *control.Set, 1000), logs: &syncbuf.Buffer{}}
 	opts.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
 	if opts.RetryMin == 0 {
 		opts.RetryMin, opts.RetryMax = 20*time.Millisecond, 200*time.Millisecond

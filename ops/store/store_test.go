@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signpost-cdn/signpost/ops/internal/pgtest"
+	"github.com/signpost-cdn/signpost/internal/pgtest"
 	"github.com/signpost-cdn/signpost/ops/store"
 )
 

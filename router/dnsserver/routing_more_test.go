@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/internal/fixture"
 	"github.com/signpost-cdn/signpost/internal/metrics"
+	"github.com/signpost-cdn/signpost/internal/syncbuf"
 	"github.com/signpost-cdn/signpost/router"
 	"github.com/signpost-cdn/signpost/router/accesslog"
 	"github.com/signpost-cdn/signpost/router/routertest"
@@ -108,27 +108,10 @@ func TestECSPerDeliveryService(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestAccessLogAndMetrics checks the access-log fields of routed, static
 // and refused answers and the metric series.
 func TestAccessLogAndMetrics(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	lw, err := accesslog.New(accesslog.Config{Out: &out, FlushInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

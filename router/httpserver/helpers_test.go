@@ -1,7 +1,6 @@
 package httpserver
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"io"
@@ -11,9 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/signpost-cdn/signpost/internal/syncbuf"
 
 	"github.com/valyala/fasthttp/fasthttputil"
 
@@ -50,32 +50,14 @@ func loadSet(tb testing.TB, edit func(name string, data []byte) []byte) *control
 	return control.Assemble(ds, 1, time.Now())
 }
 
-// syncBuffer is a bytes.Buffer safe for the log writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is a running server on in-memory listeners.
 type env struct {
 	srv                    *Server
 	rt                     *router.Router
 	httpLn, httpsLn, apiLn *fasthttputil.InmemoryListener
 	client                 *http.Client
-	accessLog              *syncBuffer
-	appLog                 *syncBuffer
+	accessLog              *syncbuf.Buffer
+	appLog                 *syncbuf.Buffer
 	cancel                 context.CancelFunc
 	done                   chan error
 	logDone                chan error
@@ -88,8 +70,8 @@ func newEnv(t *testing.T, set *control.Set) *env {
 		httpLn:    fasthttputil.NewInmemoryListener(),
 		httpsLn:   fasthttputil.NewInmemoryListener(),
 		apiLn:     fasthttputil.NewInmemoryListener(),
-		accessLog: &syncBuffer{},
-		appLog:    &syncBuffer{},
+		accessLog: &syncbuf.Buffer{},
+		appLog:    &syncbuf.Buffer{},
 	}
 	tab, err := e.rt.Publish(set)
 	if err != nil {

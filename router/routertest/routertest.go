@@ -1,14 +1,12 @@
 // Package routertest is the test kit shared by the router's packages:
-// loading a snapshot directory into a control.Set, copying the fixture
-// directory, and a log buffer safe for concurrent writers. It does not
-// import package router, so router's own tests can use it.
+// loading a snapshot directory into a control.Set and copying the fixture
+// directory. It does not import package router, so router's own tests can
+// use it.
 package routertest
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -59,25 +57,4 @@ func CopyDir(tb testing.TB, src string) string {
 		}
 	}
 	return dst
-}
-
-// SyncBuffer is a bytes.Buffer safe for a logger writing from several
-// goroutines while the test reads it.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-// Write appends p.
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-// String returns everything written so far.
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

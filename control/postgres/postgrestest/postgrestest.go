@@ -1,78 +1,21 @@
-// Package postgrestest gives each test its own freshly created PostgreSQL schema,
-// dropped when the test ends. The server is taken from SIGNPOST_TEST_DATABASE
-// (default postgres://postgres@127.0.0.1:5432/test). When it is unreachable
-// the test is skipped, except under CI (CI=true) where it fails.
+// Package postgrestest is the PostgreSQL test kit of the router sources:
+// a per-test schema (internal/pgtest) and an ops database with the
+// fixture CDN published (OpsDB).
 package postgrestest
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-
-	"github.com/signpost-cdn/signpost/internal/testtool"
+	"github.com/signpost-cdn/signpost/internal/pgtest"
 )
 
-// DefaultURL is the test server used when SIGNPOST_TEST_DATABASE is unset.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+// ServerURL is the test server's URL (SIGNPOST_TEST_DATABASE, default
+// postgres://postgres@127.0.0.1:5432/test).
+func ServerURL() string { return pgtest.ServerURL() }
 
-// ServerURL returns the configured test server URL.
-func ServerURL() string {
-	if u := os.Getenv("SIGNPOST_TEST_DATABASE"); u != "" {
-		return u
-	}
-	return DefaultURL
-}
-
-// New creates a schema named after a random suffix and returns a database
-// URL whose search_path is that schema. The schema is dropped (CASCADE) in
-// tb.Cleanup.
+// New creates a fresh schema for the test, dropped when it ends, and
+// returns a URL selecting it; see internal/pgtest.
 func New(tb testing.TB) string {
 	tb.Helper()
-	base := ServerURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		if testtool.InCI() {
-			tb.Fatalf("postgrestest: PostgreSQL unreachable at %s (required under CI=true): %v", base, err)
-		}
-		tb.Skipf("skipping: PostgreSQL unreachable at %s (set SIGNPOST_TEST_DATABASE): %v", base, err)
-	}
-	defer conn.Close(context.Background())
-	var suffix [6]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
-		tb.Fatal(err)
-	}
-	schema := "signpost_test_" + hex.EncodeToString(suffix[:])
-	ident := pgx.Identifier{schema}.Sanitize()
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+ident); err != nil {
-		tb.Fatalf("postgrestest: create schema: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			tb.Errorf("postgrestest: drop schema %s: %v", schema, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP SCHEMA "+ident+" CASCADE"); err != nil {
-			tb.Errorf("postgrestest: drop schema %s: %v", schema, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		tb.Fatalf("postgrestest: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.New(tb)
 }

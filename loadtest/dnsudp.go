@@ -187,6 +187,15 @@ func (e *udpEngine) sendLoop(ctx context.Context) {
 	}
 }
 
+// refill is how far the closed-loop window must have drained before the
+// receiver sends replacements: half the window, at most a batch. Sending
+// every answer's replacement at once settles both sides into batches of a
+// few datagrams (each side handles what has arrived since it last looked,
+// and a system call per handful of datagrams dominates the cost); waiting
+// for a deficit keeps batches large at the price of a window that varies
+// between window-refill and window.
+func (e *udpEngine) refill() int64 { return max(1, min(udpBatch, e.window/2)) }
+
 // topUp sends queries until the closed-loop window is full.
 func (e *udpEngine) topUp() {
 	e.sendMu.Lock()
@@ -249,7 +258,7 @@ func (e *udpEngine) handle(n int) {
 	e.rec.mu.Unlock()
 	if completed > 0 {
 		e.inflight.Add(-completed)
-		if !e.open && !e.stopped.Load() {
+		if !e.open && !e.stopped.Load() && e.window-e.inflight.Load() >= e.refill() {
 			e.topUp()
 		}
 	}

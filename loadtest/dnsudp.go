@@ -110,10 +110,11 @@ func newUDPEngine(cdn *CDN, queries []dnsQuery, addr string, rec *recorder, s *s
 
 func (e *udpEngine) now() int64 { return int64(time.Since(e.start)) }
 
-// sendOnce sends up to n queries; at is the scheduled time of the first
-// (open loop; each next one interval later) or -1 for "now".
-func (e *udpEngine) sendOnce(n int) {
-	now := e.now()
+// sendOnce sends n queries (at most udpBatch). now is the time of the
+// batch, read once by the caller: the send time of every query (for
+// timeouts, and the latency origin in closed loop). In open loop a query's
+// latency origin is its scheduled time, computed from its sequence number.
+func (e *udpEngine) sendOnce(n int, now int64) {
 	for k := range n {
 		q := &e.queries[e.next]
 		qi := uint32(e.next)
@@ -168,14 +169,15 @@ func (e *udpEngine) sendLoop(ctx context.Context) {
 		default:
 		}
 		if e.open {
-			due := int64(float64(e.now())/e.interval) + 1 - e.sent
+			now := e.now()
+			due := int64(float64(now)/e.interval) + 1 - e.sent
 			if due <= 0 {
 				// Sleep even for a few microseconds: spinning would
 				// starve the receivers (and the router, on a shared core).
-				time.Sleep(time.Duration(float64(e.sent)*e.interval) - time.Duration(e.now()))
+				time.Sleep(time.Duration(float64(e.sent)*e.interval) - time.Duration(now))
 				continue
 			}
-			e.sendOnce(int(min(due, udpBatch)))
+			e.sendOnce(int(min(due, udpBatch)), now)
 			continue
 		}
 		e.topUp()
@@ -205,7 +207,7 @@ func (e *udpEngine) topUp() {
 		if avail <= 0 {
 			return
 		}
-		e.sendOnce(int(min(avail, udpBatch)))
+		e.sendOnce(int(min(avail, udpBatch)), e.now())
 	}
 }
 

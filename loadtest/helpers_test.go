@@ -158,7 +158,7 @@ func newTestUDPEngine(t testing.TB, addr string) (*udpEngine, *recorder) {
 
 // roundTrip sends one batch and waits for every answer.
 func (e *udpEngine) roundTrip(n int) {
-	e.sendOnce(n)
+	e.sendOnce(n, e.now())
 	for e.inflight.Load() > 0 {
 		runtime.Gosched()
 	}

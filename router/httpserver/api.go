@@ -121,6 +121,26 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 }
 
 // param returns a required query parameter; a missing one answers 400.
+// dsAndPath reads the deliveryServiceId and requestPath parameters of the
+// consistent-hash endpoints: false (with 400, or 404 for an unknown
+// delivery service, already answered) when the request cannot go on.
+func dsAndPath(ctx *fasthttp.RequestCtx, d *tableData) (*router.DeliveryService, string, bool) {
+	dsID, ok := param(ctx, "deliveryServiceId")
+	if !ok {
+		return nil, "", false
+	}
+	path, ok := param(ctx, "requestPath")
+	if !ok {
+		return nil, "", false
+	}
+	ds, found := d.table.DeliveryService(dsID)
+	if !found {
+		notFoundObject(ctx)
+		return nil, "", false
+	}
+	return ds, path, true
+}
+
 func param(ctx *fasthttp.RequestCtx, name string) (string, bool) {
 	args := ctx.QueryArgs()
 	if !args.Has(name) {
@@ -273,17 +293,8 @@ func apiPatternRegex(ctx *fasthttp.RequestCtx, _ *tableData) {
 }
 
 func apiPatternDS(ctx *fasthttp.RequestCtx, d *tableData) {
-	dsID, ok := param(ctx, "deliveryServiceId")
+	ds, path, ok := dsAndPath(ctx, d)
 	if !ok {
-		return
-	}
-	path, ok := param(ctx, "requestPath")
-	if !ok {
-		return
-	}
-	ds, found := d.table.DeliveryService(dsID)
-	if !found {
-		notFoundObject(ctx)
 		return
 	}
 	hs, err := d.table.HashString(ds, path)
@@ -295,7 +306,7 @@ func apiPatternDS(ctx *fasthttp.RequestCtx, d *tableData) {
 		RequestPath   string `json:"requestPath"`
 		DS            string `json:"deliveryServiceId"`
 		ResultingPath string `json:"resultingPathToConsistentHash"`
-	}{path, dsID, hs})
+	}{path, ds.ID, hs})
 }
 
 // apiDeliveryServices matches a URL to a delivery service as an HTTP

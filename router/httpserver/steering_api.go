@@ -76,17 +76,8 @@ func steeredDS(d *tableData, ds *router.DeliveryService, path string) (*router.D
 // apiSteeredDS is /crs/consistenthash/deliveryservice: the delivery
 // service a request path of a (steering) delivery service is routed to.
 func apiSteeredDS(ctx *fasthttp.RequestCtx, d *tableData) {
-	dsID, ok := param(ctx, "deliveryServiceId")
+	ds, path, ok := dsAndPath(ctx, d)
 	if !ok {
-		return
-	}
-	path, ok := param(ctx, "requestPath")
-	if !ok {
-		return
-	}
-	ds, found := d.table.DeliveryService(dsID)
-	if !found {
-		notFoundObject(ctx)
 		return
 	}
 	target, err := steeredDS(d, ds, path)

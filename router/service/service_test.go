@@ -36,32 +36,7 @@ type running struct {
 
 func start(t *testing.T, src, state string) *running {
 	t.Helper()
-	ready := make(chan Addrs, 1)
-	svc, err := New(Config{
-		Source: src, StateDir: state, DNS: "127.0.0.1:0", HTTP: "127.0.0.1:0", API: "127.0.0.1:0",
-		PollInterval: 50 * time.Millisecond,
-		OnReady:      func(a Addrs) { ready <- a },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- svc.Run(ctx) }()
-	select {
-	case r.addrs = <-ready:
-	case err := <-r.done:
-		t.Fatalf("service stopped before serving: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("service not ready after 10s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-r.done; err != nil {
-			t.Errorf("service Run: %v", err)
-		}
-	})
-	return r
+	return startWith(t, Config{Source: src, StateDir: state, PollInterval: 50 * time.Millisecond})
 }
 
 // location asks the HTTP routing port for R1 and returns the Location.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signpost-cdn/signpost/internal/syncbuf"
+	"github.com/signpost-cdn/signpost/control/sourcetest"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -73,17 +73,16 @@ func newOpsEnv(t *testing.T) *opsEnv {
 	return e
 }
 
-// harness runs a Source and hands every published Set to sets.
+// harness runs a Source and collects what it publishes.
 type harness struct {
-	src  *Source
-	sets chan *control.Set
-	logs *syncbuf.Buffer
+	*sourcetest.Harness
+	src *Source
 }
 
 func run(t *testing.T, opts Options) *harness {
 	t.Helper()
-	h := &harness{sets: make(chan *control.Set, 1000), logs: &syncbuf.Buffer{}}
-	opts.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
+	h := &harness{Harness: sourcetest.New()}
+	opts.Logger = h.Logger()
 	if opts.RetryMin == 0 {
 		opts.RetryMin, opts.RetryMax = 20*time.Millisecond, 200*time.Millisecond
 	}
@@ -92,39 +91,8 @@ func run(t *testing.T, opts Options) *harness {
 		t.Fatal(err)
 	}
 	h.src = src
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, func(s *control.Set) { h.sets <- s }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("source log:\n%s", h.logs)
-		}
-	})
+	h.Start(t, src)
 	return h
-}
-
-func (h *harness) next(t *testing.T, within time.Duration) *control.Set {
-	t.Helper()
-	select {
-	case s := <-h.sets:
-		return s
-	case <-time.After(within):
-		t.Fatalf("no Set published within %v", within)
-		return nil
-	}
-}
-
-func (h *harness) none(t *testing.T, d time.Duration) {
-	t.Helper()
-	select {
-	case s := <-h.sets:
-		t.Fatalf("unexpected Set %d", s.Generation)
-	case <-time.After(d):
-	}
 }
 
 func serial(s *control.Set) string { return s.Snapshot.Config.Raw["signpost.test.serial"] }

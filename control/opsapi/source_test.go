@@ -28,7 +28,7 @@ func TestOpsServerFollow(t *testing.T) {
 	e.db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 1))
 	state := t.TempDir()
 	h := run(t, Options{URL: e.url, CDN: "cdn1", Username: testUser, Password: testPassword, StateDir: state})
-	s := h.next(t, 5*time.Second)
+	s := h.Next(t, 5*time.Second)
 	if serial(s) != "1" || s.Steering == nil || s.Federations == nil || s.TLSKeys == nil || s.CoverageZones == nil ||
 		s.DeepCoverageZones == nil || s.RegionalGeoblock == nil || s.AnonymousPolicy == nil || s.DNSSECKeys == nil {
 		t.Fatalf("first set incomplete: %v", s.Hashes)
@@ -46,7 +46,7 @@ func TestOpsServerFollow(t *testing.T) {
 	// changed snapshot is transferred (the others answer 304).
 	before := e.reqs.Load()
 	e.db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 2))
-	if s := h.next(t, time.Second); serial(s) != "2" || s.Generation != 2 {
+	if s := h.Next(t, time.Second); serial(s) != "2" || s.Generation != 2 {
 		t.Fatalf("second: %q %d", serial(s), s.Generation)
 	}
 	if st, _ := h.src.Status().File(control.FileSteering); st.AcceptedCount != 1 {
@@ -60,16 +60,16 @@ func TestOpsServerFollow(t *testing.T) {
 	less := postgrestest.WithSerial(t, base, 3)
 	delete(less, control.FileCoverageZones)
 	e.db.Publish(t, "cdn1", less)
-	if s := h.next(t, time.Second); serial(s) != "3" || s.CoverageZones != nil {
+	if s := h.Next(t, time.Second); serial(s) != "3" || s.CoverageZones != nil {
 		t.Fatalf("third: %q czf %v", serial(s), s.CoverageZones != nil)
 	}
 	// Idle: no Set, and the long poll holds (few requests).
 	before = e.reqs.Load()
-	h.none(t, 300*time.Millisecond)
+	h.None(t, 300*time.Millisecond)
 	if n := e.reqs.Load() - before; n > 1 {
 		t.Fatalf("%d requests while idle", n)
 	}
-	if strings.Contains(h.logs.String(), testPassword) {
+	if strings.Contains(h.Logs.String(), testPassword) {
 		t.Fatal("password logged")
 	}
 }
@@ -81,7 +81,7 @@ func TestInvalidNeverReachesRouter(t *testing.T) {
 	base := postgrestest.FixtureFiles(t)
 	e.db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 1))
 	h := run(t, Options{URL: e.url, CDN: "cdn1", Username: testUser, Password: testPassword})
-	h.next(t, 5*time.Second)
+	h.Next(t, 5*time.Second)
 
 	hash, err := bcrypt.GenerateFromPassword([]byte("pub-pw"), bcrypt.MinCost)
 	if err != nil {
@@ -107,7 +107,7 @@ func TestInvalidNeverReachesRouter(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "contentServers") {
 		t.Fatalf("invalid publish: %d %s", resp.StatusCode, msg)
 	}
-	h.none(t, 300*time.Millisecond)
+	h.None(t, 300*time.Millisecond)
 }
 
 // TestAPIDownAtStart: the router serves from the state directory and picks
@@ -136,7 +136,7 @@ func TestAPIDownAtStart(t *testing.T) {
 	e.down.Store(true)
 	e.db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 2))
 	h := run(t, Options{URL: e.url, CDN: "cdn1", Username: testUser, Password: testPassword, StateDir: state})
-	s := h.next(t, 5*time.Second)
+	s := h.Next(t, 5*time.Second)
 	if serial(s) != "1" || s.Steering == nil {
 		t.Fatalf("from state: %q", serial(s))
 	}
@@ -144,11 +144,11 @@ func TestAPIDownAtStart(t *testing.T) {
 		t.Fatalf("status: %+v", st)
 	}
 	e.down.Store(false)
-	if s := h.next(t, 5*time.Second); serial(s) != "2" {
+	if s := h.Next(t, 5*time.Second); serial(s) != "2" {
 		t.Fatalf("after recovery: %q", serial(s))
 	}
-	if !strings.Contains(h.logs.String(), "503 Service Unavailable") || strings.Contains(h.logs.String(), testPassword) {
-		t.Fatalf("log:\n%s", h.logs)
+	if !strings.Contains(h.Logs.String(), "503 Service Unavailable") || strings.Contains(h.Logs.String(), testPassword) {
+		t.Fatalf("log:\n%s", h.Logs)
 	}
 }
 
@@ -157,11 +157,11 @@ func TestBadCredentials(t *testing.T) {
 	e.db.Publish(t, "cdn1", postgrestest.FixtureFiles(t))
 	h := run(t, Options{URL: e.url, CDN: "cdn1", Username: testUser, Password: "wrong-password-xyz"})
 	time.Sleep(200 * time.Millisecond)
-	logs := h.logs.String()
+	logs := h.Logs.String()
 	if !strings.Contains(logs, `login as \"router\": 401 Unauthorized: Invalid username or password.`) || strings.Contains(logs, "wrong-password-xyz") {
 		t.Fatalf("log:\n%s", logs)
 	}
-	h.none(t, 10*time.Millisecond)
+	h.None(t, 10*time.Millisecond)
 }
 
 // TestPublishLatency measures the store publish transaction to the Set
@@ -174,7 +174,7 @@ func TestPublishLatency(t *testing.T) {
 	base := postgrestest.FixtureFiles(t)
 	e.db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 0))
 	h := run(t, Options{URL: e.url, CDN: "cdn1", Username: testUser, Password: testPassword})
-	h.next(t, 5*time.Second)
+	h.Next(t, 5*time.Second)
 	const n = 50
 	lat := make([]time.Duration, 0, n)
 	for i := 1; i <= n; i++ {
@@ -186,7 +186,7 @@ func TestPublishLatency(t *testing.T) {
 		if _, _, err := e.db.Store.Publish(context.Background(), store.PublishRequest{CDN: "cdn1", Files: prep.Files, Author: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		s := h.next(t, time.Second)
+		s := h.Next(t, time.Second)
 		lat = append(lat, s.Loaded.Sub(t0))
 		if serial(s) != strconv.Itoa(i) {
 			t.Fatalf("publish %d: serial %q", i, serial(s))

@@ -110,14 +110,14 @@ func TestTrafficOpsPolling(t *testing.T) {
 	}
 	h := run(t, Options{URL: u, CDN: "cdn1", Username: testUser, Password: testPassword, LocalDir: local,
 		PollInterval: 30 * time.Millisecond})
-	s := h.next(t, 5*time.Second)
+	s := h.Next(t, 5*time.Second)
 	if serial(s) != "1" || s.Steering == nil || s.Federations == nil || s.TLSKeys == nil || s.DNSSECKeys == nil {
 		t.Fatalf("first set incomplete: %v", s.Hashes)
 	}
 	// The files endpoint is absent: czmap.json comes from the local
 	// directory (on the next cycle, once the 404 was seen).
 	if s.CoverageZones == nil {
-		s = h.next(t, time.Second)
+		s = h.Next(t, time.Second)
 	}
 	if s.CoverageZones == nil || h.src.longPoll {
 		t.Fatalf("czmap from the local dir: %v, long poll %v", s.CoverageZones != nil, h.src.longPoll)
@@ -134,12 +134,12 @@ func TestTrafficOpsPolling(t *testing.T) {
 
 	// A new snapshot is picked up at the next poll.
 	to.set("/api/5.0/cdns/cdn1/snapshot", wrap(snap(2)))
-	if s := h.next(t, time.Second); serial(s) != "2" {
+	if s := h.Next(t, time.Second); serial(s) != "2" {
 		t.Fatalf("second: %q", serial(s))
 	}
 	// An invalid snapshot is rejected and never published.
 	to.set("/api/5.0/cdns/cdn1/snapshot", []byte(`{"response": {"contentServers": 7}}`))
-	h.none(t, 200*time.Millisecond)
+	h.None(t, 200*time.Millisecond)
 	if st, _ := h.src.Status().File(control.FileSnapshot); st.RejectedCount != 1 || !strings.Contains(st.LastError, "contentServers") {
 		t.Fatalf("status: %+v", st)
 	}
@@ -148,7 +148,7 @@ func TestTrafficOpsPolling(t *testing.T) {
 	to.sessions = map[string]bool{}
 	to.mu.Unlock()
 	to.set("/api/5.0/cdns/cdn1/snapshot", wrap(snap(3)))
-	if s := h.next(t, time.Second); serial(s) != "3" {
+	if s := h.Next(t, time.Second); serial(s) != "3" {
 		t.Fatalf("after re-login: %q", serial(s))
 	}
 	to.mu.Lock()

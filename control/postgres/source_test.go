@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"log/slog"
 	"net/url"
 	"os"
 	"os/exec"
@@ -13,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/signpost-cdn/signpost/internal/syncbuf"
+	"github.com/signpost-cdn/signpost/control/sourcetest"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,18 +22,16 @@ import (
 	"github.com/signpost-cdn/signpost/ops/store"
 )
 
-// harness runs a Source and hands every published Set to sets.
+// harness runs a Source and collects what it publishes.
 type harness struct {
-	src  *Source
-	sets chan *control.Set
-	logs *syncbuf.Buffer
-	last *control.Set
+	*sourcetest.Harness
+	src *Source
 }
 
 func run(t *testing.T, opts Options) *harness {
 	t.Helper()
-	h := &harness{sets: make(chan *control.Set, 1000), logs: &syncbuf.Buffer{}}
-	opts.Logger = slog.New(slog.NewTextHandler(h.logs, nil))
+	h := &harness{Harness: sourcetest.New()}
+	opts.Logger = h.Logger()
 	if opts.RetryMin == 0 {
 		opts.RetryMin, opts.RetryMax = 20*time.Millisecond, 200*time.Millisecond
 	}
@@ -43,32 +40,8 @@ func run(t *testing.T, opts Options) *harness {
 		t.Fatal(err)
 	}
 	h.src = src
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- src.Run(ctx, func(s *control.Set) { h.sets <- s }) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("source log:\n%s", h.logs)
-		}
-	})
+	h.Start(t, src)
 	return h
-}
-
-// next waits for the next published Set.
-func (h *harness) next(t *testing.T, within time.Duration) *control.Set {
-	t.Helper()
-	select {
-	case s := <-h.sets:
-		h.last = s
-		return s
-	case <-time.After(within):
-		t.Fatalf("no Set published within %v", within)
-		return nil
-	}
 }
 
 // serial returns the test serial of a Set's snapshot.
@@ -95,7 +68,7 @@ func TestSignpostPublishFollowRemove(t *testing.T) {
 	db.Publish(t, "other", postgrestest.WithSerial(t, base, 100))
 	state := t.TempDir()
 	h := run(t, Options{URL: db.URL, CDN: "cdn1", StateDir: state})
-	s := h.next(t, 5*time.Second)
+	s := h.Next(t, 5*time.Second)
 	if serial(s) != "1" || s.Steering == nil || s.Federations == nil || s.CoverageZones == nil || s.TLSKeys == nil {
 		t.Fatalf("first set: serial %q steering %v feds %v czf %v tls %v", serial(s), s.Steering != nil, s.Federations != nil, s.CoverageZones != nil, s.TLSKeys != nil)
 	}
@@ -110,7 +83,7 @@ func TestSignpostPublishFollowRemove(t *testing.T) {
 	// does not produce a Set.
 	db.Publish(t, "other", postgrestest.WithSerial(t, base, 101))
 	db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 2))
-	if s := h.next(t, time.Second); serial(s) != "2" || s.Generation != 2 {
+	if s := h.Next(t, time.Second); serial(s) != "2" || s.Generation != 2 {
 		t.Fatalf("second set: serial %q generation %d", serial(s), s.Generation)
 	}
 
@@ -118,7 +91,7 @@ func TestSignpostPublishFollowRemove(t *testing.T) {
 	noSteer := postgrestest.WithSerial(t, base, 3)
 	delete(noSteer, control.FileSteering)
 	db.Publish(t, "cdn1", noSteer)
-	s = h.next(t, time.Second)
+	s = h.Next(t, time.Second)
 	if serial(s) != "3" || s.Steering != nil {
 		t.Fatalf("third set: serial %q steering %v", serial(s), s.Steering != nil)
 	}
@@ -126,7 +99,7 @@ func TestSignpostPublishFollowRemove(t *testing.T) {
 		t.Fatalf("steering state copy kept: %v", err)
 	}
 	select {
-	case s := <-h.sets:
+	case s := <-h.Sets:
 		t.Fatalf("unexpected set %d", s.Generation)
 	case <-time.After(200 * time.Millisecond):
 	}
@@ -142,7 +115,7 @@ func TestInvalidGenerationNeverServed(t *testing.T) {
 	base := postgrestest.FixtureFiles(t)
 	db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 1))
 	h := run(t, Options{URL: db.URL, CDN: "cdn1"})
-	first := h.next(t, 5*time.Second)
+	first := h.Next(t, 5*time.Second)
 
 	bad := store.NewFile(control.FileSnapshot, []byte(`{"response": {"contentServers": 7}}`), []byte{})
 	ctx := context.Background()
@@ -165,7 +138,7 @@ func TestInvalidGenerationNeverServed(t *testing.T) {
 	}
 	// The other files of that generation are absent: optional ones are
 	// dropped, but the snapshot in use stays.
-	s := h.next(t, time.Second)
+	s := h.Next(t, time.Second)
 	if s.Snapshot != first.Snapshot || s.Steering != nil {
 		t.Fatalf("after the bad generation: snapshot changed %v, steering %v", s.Snapshot != first.Snapshot, s.Steering != nil)
 	}
@@ -179,7 +152,7 @@ func TestReconnect(t *testing.T) {
 	db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 1))
 	app := "signpost-test-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	h := run(t, Options{URL: withApp(t, db.URL, app), CDN: "cdn1"})
-	h.next(t, 5*time.Second)
+	h.Next(t, 5*time.Second)
 
 	conn, err := pgx.Connect(context.Background(), postgrestest.ServerURL())
 	if err != nil {
@@ -194,12 +167,12 @@ func TestReconnect(t *testing.T) {
 			t.Fatalf("terminate: %d backends, %v", n, err)
 		}
 		db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, i))
-		if s := h.next(t, 5*time.Second); serial(s) != strconv.Itoa(i) {
+		if s := h.Next(t, 5*time.Second); serial(s) != strconv.Itoa(i) {
 			t.Fatalf("after reconnect %d: serial %q", i, serial(s))
 		}
 	}
-	if !strings.Contains(h.logs.String(), "reconnecting") {
-		t.Fatalf("reconnection not logged:\n%s", h.logs)
+	if !strings.Contains(h.Logs.String(), "reconnecting") {
+		t.Fatalf("reconnection not logged:\n%s", h.Logs)
 	}
 }
 
@@ -218,7 +191,7 @@ func TestServerRestart(t *testing.T) {
 	base := postgrestest.FixtureFiles(t)
 	db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 1))
 	h := run(t, Options{URL: db.URL, CDN: "cdn1"})
-	h.next(t, 5*time.Second)
+	h.Next(t, 5*time.Second)
 	out, err := exec.Command("pg_ctlcluster", "--skip-systemctl-redirect", versions[0].Name(), "main", "restart").CombinedOutput()
 	if err != nil {
 		t.Fatalf("restart: %v\n%s", err, out)
@@ -231,7 +204,7 @@ func TestServerRestart(t *testing.T) {
 	defer st.Close()
 	db2.Store = st
 	db2.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 2))
-	if s := h.next(t, 20*time.Second); serial(s) != "2" {
+	if s := h.Next(t, 20*time.Second); serial(s) != "2" {
 		t.Fatalf("after restart: serial %q", serial(s))
 	}
 }
@@ -245,10 +218,10 @@ func TestStartFromStateWhenDown(t *testing.T) {
 	state := t.TempDir()
 	{
 		h := run(t, Options{URL: db.URL, CDN: "cdn1", StateDir: state})
-		h.next(t, 5*time.Second)
+		h.Next(t, 5*time.Second)
 	}
 	h := run(t, Options{URL: "postgres://nobody:secret-pw@127.0.0.1:1/none?sslmode=disable&connect_timeout=1", CDN: "cdn1", StateDir: state})
-	s := h.next(t, 5*time.Second)
+	s := h.Next(t, 5*time.Second)
 	if serial(s) != "7" || s.Steering == nil {
 		t.Fatalf("from state: serial %q steering %v", serial(s), s.Steering != nil)
 	}
@@ -256,8 +229,8 @@ func TestStartFromStateWhenDown(t *testing.T) {
 		t.Fatalf("status: %+v", fs)
 	}
 	time.Sleep(100 * time.Millisecond)
-	if strings.Contains(h.logs.String(), "secret-pw") {
-		t.Fatalf("password logged:\n%s", h.logs)
+	if strings.Contains(h.Logs.String(), "secret-pw") {
+		t.Fatalf("password logged:\n%s", h.Logs)
 	}
 }
 
@@ -288,18 +261,18 @@ func TestTrafficOpsMode(t *testing.T) {
 	h := run(t, Options{URL: u, CDN: "cdn1", Mode: ModeTrafficOps, PollInterval: 20 * time.Millisecond})
 	// The CDN has no snapshot yet: that is logged (polled every 20 ms;
 	// allow for a loaded machine).
-	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(h.logs.String(), "no row in the snapshot table"); {
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(h.Logs.String(), "no row in the snapshot table"); {
 		if time.Now().After(deadline) {
-			t.Fatalf("missing row not logged:\n%s", h.logs)
+			t.Fatalf("missing row not logged:\n%s", h.Logs)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	put(1)
-	if s := h.next(t, 2*time.Second); serial(s) != "1" || s.Steering != nil {
+	if s := h.Next(t, 2*time.Second); serial(s) != "1" || s.Steering != nil {
 		t.Fatalf("first: %q", serial(s))
 	}
 	put(2)
-	if s := h.next(t, time.Second); serial(s) != "2" {
+	if s := h.Next(t, time.Second); serial(s) != "2" {
 		t.Fatalf("second: %q", serial(s))
 	}
 	// An invalid snapshot is rejected; nothing is published.
@@ -315,7 +288,7 @@ func TestTrafficOpsMode(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	select {
-	case s := <-h.sets:
+	case s := <-h.Sets:
 		t.Fatalf("invalid snapshot published: %d", s.Generation)
 	default:
 	}
@@ -331,7 +304,7 @@ func TestPublishLatency(t *testing.T) {
 	base := postgrestest.FixtureFiles(t)
 	db.Publish(t, "cdn1", postgrestest.WithSerial(t, base, 0))
 	h := run(t, Options{URL: db.URL, CDN: "cdn1"})
-	h.next(t, 5*time.Second)
+	h.Next(t, 5*time.Second)
 	const n = 50
 	lat := make([]time.Duration, 0, n)
 	for i := 1; i <= n; i++ {
@@ -343,7 +316,7 @@ func TestPublishLatency(t *testing.T) {
 		if _, _, err := db.Store.Publish(context.Background(), store.PublishRequest{CDN: "cdn1", Files: prep.Files, Author: "test"}); err != nil {
 			t.Fatal(err)
 		}
-		s := h.next(t, time.Second)
+		s := h.Next(t, time.Second)
 		lat = append(lat, s.Loaded.Sub(t0))
 		if serial(s) != strconv.Itoa(i) {
 			t.Fatalf("publish %d: serial %q", i, serial(s))

@@ -1,8 +1,6 @@
 package control
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"strings"
 )
 
@@ -119,7 +117,6 @@ func ParseCrStates(name string, data []byte) (*CrStates, error) {
 	if err := p.result(); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	h.Name, h.Hash, h.Warnings = name, hex.EncodeToString(sum[:]), p.list
+	h.Name, h.Hash, h.Warnings = name, ContentHash(data), p.list
 	return h, nil
 }

@@ -1,8 +1,6 @@
 package control
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/netip"
 	"strings"
 )
@@ -112,19 +110,14 @@ func ParseFederations(name string, data []byte) (*Federations, error) {
 					fed.Mappings = append(fed.Mappings, fm)
 				}
 			}
-			if _, dup := f.index[fed.DeliveryService]; dup {
-				p.warn(field(ep, "deliveryService"), fed.DeliveryService, "federation for "+q(fed.DeliveryService)+" repeated; the first entry is used")
-			} else {
-				f.index[fed.DeliveryService] = len(f.Entries)
-			}
+			p.indexFirst(f.index, fed.DeliveryService, len(f.Entries), field(ep, "deliveryService"), "federation for")
 			f.Entries = append(f.Entries, fed)
 		}
 	}
 	if err := p.result(); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	f.Name, f.Hash, f.Warnings = name, hex.EncodeToString(sum[:]), p.list
+	f.Name, f.Hash, f.Warnings = name, ContentHash(data), p.list
 	return f, nil
 }
 

@@ -54,8 +54,7 @@ type Dataset struct {
 // name (one of Files()). The error is a *ValidationError listing every
 // problem.
 func ParseFile(file string, data []byte) (Dataset, error) {
-	sum := sha256.Sum256(data)
-	d := Dataset{File: file, Data: data, Hash: hex.EncodeToString(sum[:])}
+	d := Dataset{File: file, Data: data, Hash: ContentHash(data)}
 	var err error
 	switch file {
 	case FileSnapshot:
@@ -190,4 +189,10 @@ func Assemble(datasets map[string]Dataset, generation uint64, loaded time.Time) 
 		}
 	}
 	return s
+}
+
+// ContentHash identifies a dataset version: the hex sha256 of its bytes.
+func ContentHash(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }

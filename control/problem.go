@@ -150,3 +150,14 @@ func key(path, k string) string { return path + "[" + strconv.Quote(k) + "]" }
 
 // index appends an array index to a path.
 func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+
+// indexFirst records key at position n unless it is already indexed: the
+// first entry for a key wins, a repeat is a warning ("<what> "key"
+// repeated; the first entry is used").
+func (p *problems) indexFirst(index map[string]int, key string, n int, path, what string) {
+	if _, dup := index[key]; dup {
+		p.warn(path, key, what+" "+q(key)+" repeated; the first entry is used")
+		return
+	}
+	index[key] = n
+}

@@ -1,8 +1,6 @@
 package control
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -25,9 +23,9 @@ func ParseSnapshot(name string, data []byte) (*Snapshot, error) {
 	if err := p.result(); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
+
 	s.Name = name
-	s.Hash = hex.EncodeToString(sum[:])
+	s.Hash = ContentHash(data)
 	s.Warnings = p.list
 	return s, nil
 }

@@ -1,8 +1,6 @@
 package control
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"regexp"
 )
 
@@ -154,19 +152,14 @@ func ParseSteering(name string, data []byte) (*Steering, error) {
 					ent.Filters = append(ent.Filters, flt)
 				}
 			}
-			if _, dup := s.index[ent.DeliveryService]; dup {
-				p.warn(field(ep, "deliveryService"), ent.DeliveryService, "steering delivery service "+q(ent.DeliveryService)+" repeated; the first entry is used")
-			} else {
-				s.index[ent.DeliveryService] = len(s.Entries)
-			}
+			p.indexFirst(s.index, ent.DeliveryService, len(s.Entries), field(ep, "deliveryService"), "steering delivery service")
 			s.Entries = append(s.Entries, ent)
 		}
 	}
 	if err := p.result(); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
-	s.Name, s.Hash, s.Warnings = name, hex.EncodeToString(sum[:]), p.list
+	s.Name, s.Hash, s.Warnings = name, ContentHash(data), p.list
 	return s, nil
 }
 

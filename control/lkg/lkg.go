@@ -12,8 +12,6 @@ package lkg
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io/fs"
 	"log/slog"
@@ -100,7 +98,7 @@ func (f *Files) offer(name string, data []byte, persist bool) bool {
 	d, err := control.ParseFile(name, data)
 	hash := d.Hash
 	if err != nil {
-		hash = hashOf(data)
+		hash = control.ContentHash(data)
 	}
 	if hash == x.lastHash {
 		return false
@@ -214,7 +212,7 @@ func (f *Files) LoadState(name string) bool {
 		return false
 	}
 	want, err := os.ReadFile(p + ".sha256")
-	if err != nil || string(bytes.TrimSpace(want)) != hashOf(data) {
+	if err != nil || string(bytes.TrimSpace(want)) != control.ContentHash(data) {
 		f.log.Error("last known good copy fails its hash check; not used", "file", name, "path", p)
 		return false
 	}
@@ -321,7 +319,3 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func hashOf(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}

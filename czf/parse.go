@@ -265,35 +265,46 @@ func (p *parser) zone(name, path string) {
 // networks walks an array of CIDR strings, appending the entries to out.
 // null is an absent array.
 func (p *parser) networks(out []rawEntry, path string, zone int32, key string) []rawEntry {
+	p.eachString(path, "CIDR strings", "CIDR string", func(i int, s string) {
+		addr, bits, reason := parseCIDR(s)
+		if reason != "" {
+			p.problem(path+"["+strconv.Itoa(i)+"]", "invalid CIDR "+strconv.Quote(s)+": "+reason)
+			return
+		}
+		out = append(out, rawEntry{addr: addr, bits: bits, zone: zone, text: s, key: key, idx: i})
+	})
+	return out
+}
+
+// eachString walks an array of strings at path (null is an absent array),
+// calling fn with each string and its index; a non-array and other
+// elements are problems naming what was expected ("an array of <array>",
+// "a <elem>"). It reports false when the input ended inside the array.
+func (p *parser) eachString(path, array, elem string, fn func(i int, s string)) bool {
 	tok, ok := p.token(path)
 	if !ok || tok == nil {
-		return out
+		return ok
 	}
 	if tok != json.Delim('[') {
-		p.problem(path, "expected an array of CIDR strings, got "+describe(tok))
+		p.problem(path, "expected an array of "+array+", got "+describe(tok))
 		p.skipRest(path, tok)
-		return out
+		return true
 	}
 	for i := 0; p.more(); i++ {
 		tok, ok := p.token(path)
 		if !ok {
-			return out
+			return false
 		}
 		s, isString := tok.(string)
 		if !isString {
-			p.problem(path+"["+strconv.Itoa(i)+"]", "expected a CIDR string, got "+describe(tok))
+			p.problem(path+"["+strconv.Itoa(i)+"]", "expected a "+elem+", got "+describe(tok))
 			p.skipRest(path, tok)
 			continue
 		}
-		addr, bits, reason := parseCIDR(s)
-		if reason != "" {
-			p.problem(path+"["+strconv.Itoa(i)+"]", "invalid CIDR "+strconv.Quote(s)+": "+reason)
-			continue
-		}
-		out = append(out, rawEntry{addr: addr, bits: bits, zone: zone, text: s, key: key, idx: i})
+		fn(i, s)
 	}
 	p.token(path)
-	return out
+	return true
 }
 
 // coordinates walks {"latitude": ..., "longitude": ...}. null and {} are
@@ -415,35 +426,17 @@ func trimSpace(s string) string {
 // caches walks the deep zone's array of cache host names, dropping empty
 // names and repeats. null is an absent array.
 func (p *parser) caches(path string) []string {
-	tok, ok := p.token(path)
-	if !ok || tok == nil {
-		return nil
-	}
-	if tok != json.Delim('[') {
-		p.problem(path, "expected an array of cache host names, got "+describe(tok))
-		p.skipRest(path, tok)
-		return nil
-	}
 	var out []string
 	seen := make(map[string]bool)
-	for i := 0; p.more(); i++ {
-		tok, ok := p.token(path)
-		if !ok {
-			return nil
+	ok := p.eachString(path, "cache host names", "cache host name string", func(_ int, s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
-		s, isString := tok.(string)
-		if !isString {
-			p.problem(path+"["+strconv.Itoa(i)+"]", "expected a cache host name string, got "+describe(tok))
-			p.skipRest(path, tok)
-			continue
-		}
-		if s == "" || seen[s] {
-			continue
-		}
-		seen[s] = true
-		out = append(out, s)
+	})
+	if !ok {
+		return nil
 	}
-	p.token(path)
 	return out
 }
 

@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/signpost-cdn/signpost/internal/testrun"
 
 	"github.com/signpost-cdn/signpost/monitor/monitortest"
 )
@@ -85,20 +86,7 @@ func runMonitor(t *testing.T, cfg *Config, o monOpts) *testMonitor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("Run did not return after cancel")
-		}
-	})
+	testrun.Start(t, "Run", 10*time.Second, m.Run)
 	return &testMonitor{Monitor: m, URL: "http://" + ln.Addr().String(), Port: port(ln)}
 }
 

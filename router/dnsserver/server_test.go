@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signpost-cdn/signpost/internal/testrun"
+
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 )
@@ -26,20 +28,7 @@ func startServer(t *testing.T, cfg Config) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(5 * time.Second):
-			t.Errorf("Run did not return after cancel")
-		}
-	})
+	testrun.Start(t, "Run", 5*time.Second, s.Run)
 	return s
 }
 

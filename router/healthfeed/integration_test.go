@@ -1,7 +1,6 @@
 package healthfeed
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +10,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/signpost-cdn/signpost/internal/testrun"
 
 	"github.com/signpost-cdn/signpost/control"
 	"github.com/signpost-cdn/signpost/hashring"
@@ -82,20 +83,7 @@ func startMonitor(t *testing.T, fleet *monitortest.Fleet) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("monitor Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("monitor Run did not return")
-		}
-	})
+	testrun.Start(t, "monitor Run", 10*time.Second, m.Run)
 	return "http://" + ln.Addr().String()
 }
 

@@ -5,6 +5,7 @@
 package router
 
 import (
+	"iter"
 	"net/netip"
 	"sync/atomic"
 
@@ -198,6 +199,19 @@ func (c *Cache) Reference(ds int32) (string, bool) {
 		return c.refs[lo].fqdn, true
 	}
 	return "", false
+}
+
+// References yields the cache's delivery service references (service
+// index, reference FQDN) in service order: walking them costs the cache's
+// assignments, not every service.
+func (c *Cache) References() iter.Seq2[int32, string] {
+	return func(yield func(int32, string) bool) {
+		for _, r := range c.refs {
+			if !yield(r.ds, r.fqdn) {
+				return
+			}
+		}
+	}
 }
 
 // Address returns the cache address of the family (v6 selects IP6).

@@ -266,11 +266,7 @@ func (b *zoneBuilder) zones() {
 	}
 	caches := b.t.Caches()
 	for ci := range caches {
-		for di := range b.snap.DeliveryServices {
-			ref, ok := caches[ci].Reference(int32(di))
-			if !ok {
-				continue
-			}
+		for _, ref := range caches[ci].References() {
 			dom := parent(ref)
 			if dom == "" {
 				continue
@@ -581,11 +577,7 @@ func (b *zoneBuilder) caches() {
 				b.c.cacheAAAA[ci] = rr
 			}
 		}
-		for di := range dss {
-			ref, ok := c.Reference(int32(di))
-			if !ok {
-				continue
-			}
+		for di, ref := range c.References() {
 			ds := &dss[di]
 			if ds.IsDNS && firstLabel(ref) == ds.RoutingName {
 				continue // DNS routing names are always dynamic

@@ -40,7 +40,6 @@ type cacheWork struct {
 	polled     bool // counts for the start-up gate
 	healthHist []sample
 	prevStat   *sample
-	statHist   []*StatSample
 }
 
 type dsSample struct {

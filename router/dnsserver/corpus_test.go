@@ -22,14 +22,6 @@ func rawQuery(id, flags, qd, an, ns, ar uint16, body ...[]byte) []byte {
 	return b
 }
 
-func cat(parts ...[]byte) []byte {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
 // qname "a.test.example." in wire form, and A/IN.
 var (
 	qnameA = []byte("\x01a\x04test\x07example\x00")

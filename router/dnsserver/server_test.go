@@ -256,17 +256,6 @@ func TestTCPCaps(t *testing.T) {
 	}
 }
 
-// waitActive waits until the server has released its closed connections.
-func waitActive(t *testing.T, s *Server, n int64) {
-	t.Helper()
-	for deadline := time.Now().Add(2 * time.Second); s.Stats().TCPActive != n; {
-		if time.Now().After(deadline) {
-			t.Fatalf("TCPActive %d, want %d", s.Stats().TCPActive, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestSlowTCPDoesNotDelayUDP reproduces TR's CVE-2017-7670 setting: many
 // TCP connections that are idle or send one byte and stall must not slow
 // UDP answers.

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,16 +16,6 @@ import (
 	"github.com/signpost-cdn/signpost/internal/fixture"
 	"github.com/signpost-cdn/signpost/router/routertest"
 )
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 type running struct {
 	addrs  Addrs

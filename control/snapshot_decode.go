@@ -216,8 +216,9 @@ func decodeConfig(p *problems, n *node, c *Config) {
 
 func decodeTTLs(p *problems, n *node, path string) TTLs {
 	t := TTLs{Present: true, byType: make(map[string]int64, len(n.keys))}
-	each(n, path, func(k string, v *node, pp string) {
-		pp = field(path, k)
+	// TTL paths read ttls.A (field), not each's ttls["A"].
+	each(n, path, func(k string, v *node, _ string) {
+		pp := field(path, k)
 		if o := p.optInt(v, pp); o.OK {
 			t.byType[k] = o.Value
 		}

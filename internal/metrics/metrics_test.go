@@ -125,7 +125,7 @@ func TestWithReturnsSameHandle(t *testing.T) {
 		t.Error("With returned two gauges for one label set")
 	}
 	hv := r.HistogramVec("hv_seconds", "", LatencyBuckets(), "kind")
-	if hv.With("udp") != hv.With("udp") {
+	if h1, h2 := hv.With("udp"), hv.With("udp"); h1 != h2 {
 		t.Error("HistogramVec.With returned two histograms for one label set")
 	}
 	hv.With("tcp").Observe(0.002)

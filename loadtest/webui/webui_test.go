@@ -71,7 +71,7 @@ func TestAPI(t *testing.T) {
 	if st := s.Status(); !st.Running || len(st.Timeline) == 0 {
 		t.Fatalf("live status: %+v", st)
 	}
-	code, body = post(t, hs.URL+"/api/stop", "")
+	code, _ = post(t, hs.URL+"/api/stop", "")
 	st := s.Status()
 	if code != 200 || st.Running || st.Result == nil || !st.Result.Interrupted || st.Result.Total.OK == 0 || st.Result.Total.Wrong != 0 {
 		t.Fatalf("stop: %d %+v", code, st)

@@ -71,6 +71,7 @@ type Writer struct {
 	setSec            Section
 	comp              [maxComp]uint16
 	ncomp             int
+	qcomp             int // compression entries of the question (ncomp after Start)
 }
 
 // Start begins a response to q in dst[:0], for at most max bytes (capped by
@@ -82,7 +83,13 @@ func (w *Writer) Start(dst []byte, q *Query, max int) {
 	if max > cap(dst) {
 		max = cap(dst)
 	}
-	*w = Writer{buf: dst[:0], q: q, max: max, setOwner: -1}
+	// Reset field by field: the compression table is only read below
+	// ncomp, so it is not cleared.
+	w.buf, w.q, w.max, w.limit = dst[:0], q, max, 0
+	w.counts = [4]uint16{}
+	w.sec, w.rcode, w.aa, w.tc, w.full, w.ecs, w.scope, w.noQ = 0, 0, false, false, false, false, 0, false
+	w.setStart, w.setComp, w.setCount, w.setType, w.setClass, w.setOwner, w.setSec = 0, 0, 0, 0, 0, -1, 0
+	w.ncomp, w.qcomp = 0, 0
 	opt := 0
 	if q.EDNS {
 		opt = 11
@@ -106,6 +113,7 @@ func (w *Writer) Start(dst []byte, q *Query, max int) {
 		w.comp[w.ncomp] = uint16(off)
 		w.ncomp++
 	}
+	w.qcomp = w.ncomp
 }
 
 // SetRcode sets the response code; values above 15 (BADVERS) go into the

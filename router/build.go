@@ -205,6 +205,7 @@ func (t *Table) buildDeliveryServices(b *Builder) error {
 				}
 				if rm.kind == MatchHost {
 					rm.must = requiredLiteral(mt.Pattern)
+					rm.label = parseLabelRegex(mt.Pattern)
 				}
 				m.reqs = append(m.reqs, rm)
 			}

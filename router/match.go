@@ -31,6 +31,81 @@ type requestMatcher struct {
 	// when none is known); it lets most matchers be skipped without
 	// running their regex.
 	must []byte
+	// label is set for HOST regexes of Traffic Ops' shape `.*\.NAME\..*`
+	// (or, after the superhack, `(.*\.|^)NAME\..*`): see labelMatcher.
+	label *labelMatcher
+}
+
+// labelMatcher matches a HOST regex `.*\.NAME\..*` (bare false) or
+// `(.*\.|^)NAME\..*` (bare true) without the regexp engine: the host must
+// contain "NAME." starting at a label boundary (after a dot, or at the
+// start when bare). NAME is ASCII letters, digits, '-', '_' and escaped
+// dots. It is exact for ASCII hosts without a newline; matchHost uses the
+// compiled regex for any other host (case folding of non-ASCII letters
+// such as U+212A KELVIN SIGN, and '.' not matching a newline).
+type labelMatcher struct {
+	lit  []byte // lower-case "name." including the trailing dot
+	bare bool
+}
+
+// parseLabelRegex recognizes the two shapes of labelMatcher, or returns nil.
+func parseLabelRegex(regex string) *labelMatcher {
+	m := &labelMatcher{}
+	switch {
+	case strings.HasPrefix(regex, `(.*\.|^)`):
+		regex, m.bare = regex[len(`(.*\.|^)`):], true
+	case strings.HasPrefix(regex, `.*\.`):
+		regex = regex[len(`.*\.`):]
+	default:
+		return nil
+	}
+	name, ok := strings.CutSuffix(regex, `\..*`)
+	if !ok || name == "" {
+		return nil
+	}
+	lit := make([]byte, 0, len(name)+1)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '\\' && i+1 < len(name) && name[i+1] == '.':
+			lit = append(lit, '.')
+			i++
+		case isWord(c) || c == '-':
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			lit = append(lit, c)
+		default:
+			return nil
+		}
+	}
+	m.lit = append(lit, '.')
+	return m
+}
+
+// match reports whether the lower-case ASCII host matches.
+func (m *labelMatcher) match(host []byte) bool {
+	for from := 0; ; {
+		i := bytes.Index(host[from:], m.lit)
+		if i < 0 {
+			return false
+		}
+		at := from + i
+		if at == 0 && m.bare || at > 0 && host[at-1] == '.' {
+			return true
+		}
+		from = at + 1
+	}
+}
+
+// plainASCII reports whether b has only ASCII bytes and no newline.
+func plainASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= utf8.RuneSelf || c == '\n' {
+			return false
+		}
+	}
+	return true
 }
 
 // requiredLiteral returns the longest literal that every string fully
@@ -80,6 +155,9 @@ func isASCII(s string) bool {
 func (r *requestMatcher) matchHost(host []byte) bool {
 	if r.must != nil && !bytes.Contains(host, r.must) {
 		return false
+	}
+	if r.label != nil && plainASCII(host) {
+		return r.label.match(host)
 	}
 	return r.re.Match(host)
 }

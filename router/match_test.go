@@ -1,8 +1,10 @@
 package router
 
 import (
+	"math/rand/v2"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -125,6 +127,48 @@ func TestRequiredLiteral(t *testing.T) {
 	for _, h := range []string{"foo.example.com", "a.foo.example.com", "xfoo.example.com", "bar.example.com"} {
 		if m.matchHost([]byte(h)) != m.re.MatchString(h) {
 			t.Errorf("%s: prefilter disagrees with the regex", h)
+		}
+	}
+}
+
+func TestLabelMatcherAgreesWithRegex(t *testing.T) {
+	patterns := []string{
+		`.*\.foo\..*`, `(.*\.|^)foo\..*`, `.*\.Foo-Bar_1\..*`, `(.*\.|^)a\.b\..*`,
+		`.*\.x\..*`, `(.*\.|^)steering-target-1\..*`,
+	}
+	for _, p := range patterns {
+		if parseLabelRegex(p) == nil {
+			t.Fatalf("%s: not recognized", p)
+		}
+	}
+	for _, p := range []string{`.*foo\..*`, `.*\.foo.*`, `.*\.fo+\..*`, `.*\.\..*`, `.*\.foo\.`, `^foo\..*`, `.*\.caf\x{e9}\..*`} {
+		if parseLabelRegex(p) != nil {
+			t.Errorf("%s: recognized, want the regex path", p)
+		}
+	}
+	hosts := []string{
+		"foo.example.com", "a.foo.example.com", "xfoo.example.com", "foo", "foo.", ".foo.", "a.foo", "a.foo.",
+		"foofoo.foo.x", "a.b.foo.b.c", "a.b.x", "b.a.b.c", "foo-bar_1.x", "q.foo-bar_1.x", "q.foo-bar_1x",
+		"x.x.x", "..x..", "", "steering-target-1.a", "r.steering-target-1.b", "r.steering-target-1-b-b.c",
+		"a\nb.foo.c", "a.\u212aoo.c", "a.fo\u017f.c", "é.foo.c",
+	}
+	// Random hosts over a small alphabet hit the boundary cases often.
+	rng := rand.New(rand.NewPCG(1, 2))
+	alpha := "fo.abx-1"
+	for range 20000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alpha[rng.IntN(len(alpha))]
+		}
+		hosts = append(hosts, string(b))
+	}
+	for _, p := range patterns {
+		m := requestMatcher{re: regexp.MustCompile("(?i)^(?:" + p + ")$"), must: requiredLiteral(p), label: parseLabelRegex(p)}
+		for _, h := range hosts {
+			lower := strings.ToLower(h)
+			if got, want := m.matchHost([]byte(lower)), m.re.MatchString(lower); got != want {
+				t.Errorf("%s on %q: fast path %v, regex %v", p, lower, got, want)
+			}
 		}
 	}
 }

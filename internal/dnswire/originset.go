@@ -3,50 +3,55 @@ package dnswire
 import "encoding/binary"
 
 // OriginSet is an RRset owned by a zone origin (an NS RRset, an SOA),
-// encoded once at table build time for the common case of a response whose
-// question name is the origin or lies below it. Writer.AppendOriginSet
-// copies its records and relocates their compression pointers instead of
-// searching the compression table; the bytes are those Writer.AppendTTL
-// writes for the same records in the same order.
+// prepared once at table build time for the common case of a response
+// whose question name is the origin or lies below it.
+// Writer.AppendOriginSet writes it without searching the compression
+// table: every suffix of the origin and of the names in the RDATA has a
+// small number, and a per-call array maps each number to the offset where
+// that name was first written (the question for the origin's suffixes).
+// Looking a name's suffixes up longest first in that array finds what
+// Writer.AppendTTL's search finds, so the bytes are the same.
 //
-// Each record is encoded by a Writer after a question equal to the origin.
-// Against a real question qname = prefix + origin the only difference in
-// the compression table is the entries of the prefix labels, which can
-// only equal names below the origin with the same label right above it;
-// AppendOriginSet falls back when the question has such a label. Records
-// of a set are encoded alone; a set whose records would compress against
-// each other is not built (NewOriginSet returns nil).
+// That holds while the compression table holds only the question and the
+// question's labels above the origin cannot match a name of the set: a
+// name below the origin with the same label right above it. AppendOriginSet
+// checks both and otherwise writes nothing, leaving the set to AppendTTL.
 //
 // An OriginSet is immutable and safe to share between goroutines.
 type OriginSet struct {
-	origin      []byte
-	typ, class  uint16
-	recs        []originRec
-	size, ncomp int // all records together
-	// above holds, for every name written below the origin, its label
+	origin     []byte
+	typ, class uint16
+	// norigin is the number of labels of the origin: suffix numbers
+	// [0, norigin) are the origin's suffixes, longest first, at the
+	// offsets originRel in the origin.
+	norigin   int
+	originRel [maxOriginIDs]uint8
+	recs      []originRec
+	// maxSize and maxComp bound the bytes and compression entries the
+	// records add (every name written in full).
+	maxSize, maxComp int
+	// above holds, for every name of the set below the origin, its label
 	// right above the origin (length octet included).
 	above [][]byte
 }
 
-// originRec is one record of an OriginSet as written after a question
-// equal to the origin, starting at offset synthStart.
+// originRec is one record: the owner is the origin.
 type originRec struct {
-	b    []byte
-	ptrs []originPtr
-	comp []uint16 // offsets in b of the labels entered for compression
+	head  [8]byte // type, class, TTL
+	kind  rdataKind
+	names [2]originName // rdataName: names[0]; rdataSOA: both
+	raw   []byte        // RDATA of rdataRaw, or the 20 octets after SOA's names
 }
 
-// originPtr is a compression pointer at pos in a record: its target is
-// rel bytes after the origin in the question (inRec false) or after the
-// start of the record (inRec true).
-type originPtr struct {
-	pos, rel uint16
-	inRec    bool
+// originName is a name in RDATA: its wire form and the suffix number of
+// each of its labels.
+type originName struct {
+	wire []byte
+	ids  []uint8
 }
 
-// maxOriginSet bounds the records of an OriginSet: the pairwise check at
-// build time is quadratic.
-const maxOriginSet = 16
+// maxOriginIDs bounds the distinct suffixes of a set.
+const maxOriginIDs = 64
 
 // Len returns the number of records.
 func (t *OriginSet) Len() int {
@@ -56,127 +61,112 @@ func (t *OriginSet) Len() int {
 	return len(t.recs)
 }
 
-// NewOriginSet encodes rrs (one RRset: same type and class, each with its
-// own TTL) owned by origin, a lower-case uncompressed wire name as
-// AppendName returns it. It returns nil when the set cannot be encoded
-// this way: empty or too large, mixed types, or records whose names
-// compress against each other; the generic path then serves the set.
+// NewOriginSet prepares rrs (one RRset: same type and class, each record
+// with its own TTL) owned by origin, a lower-case uncompressed wire name as
+// AppendName returns it (not the root). It returns nil when the set cannot
+// be prepared: empty, mixed types, too many distinct names (more than 64
+// suffixes), or when the prepared path does not reproduce
+// Writer.AppendTTL's bytes for the set after a question equal to the
+// origin; AppendTTL then serves the set.
 func NewOriginSet(origin []byte, rrs []RR) *OriginSet {
-	if len(rrs) == 0 || len(rrs) > maxOriginSet || len(origin) == 0 || len(origin) > MaxNameLen {
+	if len(rrs) == 0 || len(rrs) > 255 || len(origin) <= 1 || len(origin) > MaxNameLen {
 		return nil
 	}
-	var q Query
-	msg := make([]byte, HeaderLen, HeaderLen+len(origin)+4)
-	binary.BigEndian.PutUint16(msg[4:], 1)
-	msg = append(msg, origin...)
-	msg = append(msg, 0, byte(TypeA), 0, byte(ClassIN))
-	if q.Parse(msg) != Accept || string(q.Name()) != string(origin) {
-		return nil
+	t := &OriginSet{origin: append([]byte(nil), origin...), typ: rrs[0].Type, class: rrs[0].Class}
+	ids := map[string]uint8{}
+	for i := 0; i < len(origin) && origin[i] != 0; i += 1 + int(origin[i]) {
+		if t.norigin == maxOriginIDs {
+			return nil
+		}
+		ids[string(origin[i:])] = uint8(t.norigin)
+		t.originRel[t.norigin] = uint8(i)
+		t.norigin++
 	}
-	synthStart := len(msg)
-	origin = append([]byte(nil), origin...)
-	t := &OriginSet{origin: origin, typ: rrs[0].Type, class: rrs[0].Class}
-	var w Writer
-	buf := make([]byte, 0, 4*MaxNameLen+MaxUDPSize)
+	name := func(wire []byte) (originName, bool) {
+		n := originName{wire: wire}
+		for i := 0; i < len(wire) && wire[i] != 0; i += 1 + int(wire[i]) {
+			id, ok := ids[string(wire[i:])]
+			if !ok {
+				if len(ids) == maxOriginIDs {
+					return n, false
+				}
+				id = uint8(len(ids))
+				ids[string(wire[i:])] = id
+			}
+			n.ids = append(n.ids, id)
+			t.maxComp++
+		}
+		return n, true
+	}
 	for i := range rrs {
 		rr := &rrs[i]
 		if rr.Type != t.typ || rr.Class != t.class {
 			return nil
 		}
-		w.Start(buf, &q, cap(buf))
-		if !w.AppendTTL(Authority, OwnerName(origin), rr, rr.TTL) {
-			return nil
+		r := originRec{kind: rr.kind}
+		binary.BigEndian.PutUint16(r.head[0:], rr.Type)
+		binary.BigEndian.PutUint16(r.head[2:], rr.Class)
+		binary.BigEndian.PutUint32(r.head[4:], rr.TTL)
+		ok := true
+		switch rr.kind {
+		case rdataName:
+			r.names[0], ok = name(rr.rdata)
+		case rdataSOA:
+			var ok2 bool
+			r.names[0], ok = name(rr.rdata[:rr.name2])
+			r.names[1], ok2 = name(rr.rdata[rr.name2 : len(rr.rdata)-20])
+			r.raw = rr.rdata[len(rr.rdata)-20:]
+			ok = ok && ok2
+		default:
+			r.raw = rr.rdata
 		}
-		rec, ok := encodeOriginRec(w.buf[synthStart:], synthStart, len(origin), rr)
 		if !ok {
 			return nil
 		}
-		for _, c := range w.comp[w.qcomp:w.ncomp] {
-			rec.comp = append(rec.comp, c-uint16(synthStart))
-		}
-		t.recs = append(t.recs, rec)
-		t.size += len(rec.b)
-		t.ncomp += len(rec.comp)
+		t.recs = append(t.recs, r)
+		t.maxSize += 2 + 10 + len(rr.rdata)
 		t.above = appendAbove(t.above, origin, rr)
 	}
-	// A record written after another must come out as when written alone.
-	for m := range rrs {
-		for k := range rrs {
-			if m == k {
-				continue
-			}
-			w.Start(buf, &q, cap(buf))
-			w.AppendTTL(Authority, OwnerName(origin), &rrs[m], rrs[m].TTL)
-			start := len(w.buf)
-			if !w.AppendTTL(Authority, OwnerName(origin), &rrs[k], rrs[k].TTL) {
-				return nil
-			}
-			got := w.buf[start:]
-			want := t.recs[k].place(make([]byte, 0, len(t.recs[k].b)), HeaderLen, start)
-			if string(got) != string(want) {
-				return nil
-			}
-		}
+	if !t.selfCheck(rrs) {
+		return nil
 	}
 	return t
 }
 
-// encodeOriginRec finds the compression pointers of a record written at
-// synthStart after a question equal to an origin of originLen octets.
-func encodeOriginRec(b []byte, synthStart, originLen int, rr *RR) (originRec, bool) {
-	rec := originRec{b: append([]byte(nil), b...)}
-	if len(b) < 12 || b[0]&0xC0 != 0xC0 {
-		return rec, false
+// selfCheck compares the prepared path with AppendTTL after a question
+// equal to the origin, in the stored order and reversed.
+func (t *OriginSet) selfCheck(rrs []RR) bool {
+	msg := make([]byte, HeaderLen, HeaderLen+len(t.origin)+4)
+	binary.BigEndian.PutUint16(msg[4:], 1)
+	msg = append(msg, t.origin...)
+	msg = append(msg, 0, byte(TypeA), 0, byte(ClassIN))
+	var q Query
+	if q.Parse(msg) != Accept {
+		return false
 	}
-	// The owner (the origin) points to the question.
-	addPtr := func(pos int) bool {
-		v := int(binary.BigEndian.Uint16(b[pos:]) & 0x3FFF)
-		switch {
-		case v >= HeaderLen && v < HeaderLen+originLen:
-			rec.ptrs = append(rec.ptrs, originPtr{pos: uint16(pos), rel: uint16(v - HeaderLen)})
-		case v >= synthStart && v < synthStart+len(b):
-			rec.ptrs = append(rec.ptrs, originPtr{pos: uint16(pos), rel: uint16(v - synthStart), inRec: true})
-		default:
+	size := len(msg) + t.maxSize
+	order := make([]uint8, len(rrs))
+	for pass := range 2 {
+		for i := range order {
+			order[i] = uint8(i)
+			if pass == 1 {
+				order[i] = uint8(len(order) - 1 - i)
+			}
+		}
+		var w Writer
+		w.Start(make([]byte, 0, size), &q, size)
+		for _, k := range order {
+			if !w.AppendTTL(Authority, OwnerName(t.origin), &rrs[k], rrs[k].TTL) {
+				return false
+			}
+		}
+		want := string(w.Finish())
+		w.Start(make([]byte, 0, size), &q, size)
+		if !w.AppendOriginSet(Authority, t, order) || string(w.Finish()) != want {
 			return false
 		}
-		return true
 	}
-	if !addPtr(0) {
-		return rec, false
-	}
-	// skipName walks a name written at off and records its pointer.
-	skipName := func(off int) (int, bool) {
-		for off < len(b) {
-			c := int(b[off])
-			switch {
-			case c == 0:
-				return off + 1, true
-			case c&0xC0 == 0xC0:
-				if off+2 > len(b) || !addPtr(off) {
-					return 0, false
-				}
-				return off + 2, true
-			case c&0xC0 != 0:
-				return 0, false
-			}
-			off += 1 + c
-		}
-		return 0, false
-	}
-	off := 12
-	var ok bool
-	switch rr.kind {
-	case rdataName:
-		off, ok = skipName(off)
-	case rdataSOA:
-		if off, ok = skipName(off); ok {
-			off, ok = skipName(off)
-		}
-		off += 20
-	default:
-		off, ok = off+len(rr.rdata), true
-	}
-	return rec, ok && off == len(b)
+	return true
 }
 
 // appendAbove adds the labels right above origin of the names of rr that
@@ -210,31 +200,16 @@ func appendAbove(dst [][]byte, origin []byte, rr *RR) [][]byte {
 	return dst
 }
 
-// place appends the record to dst, for an origin written at originStart
-// and the record starting at recStart.
-func (r *originRec) place(dst []byte, originStart, recStart int) []byte {
-	at := len(dst)
-	dst = append(dst, r.b...)
-	for _, p := range r.ptrs {
-		v := originStart + int(p.rel)
-		if p.inRec {
-			v = recStart + int(p.rel)
-		}
-		dst[at+int(p.pos)] = 0xC0 | byte(v>>8)
-		dst[at+int(p.pos)+1] = byte(v)
-	}
-	return dst
-}
-
-// AppendOriginSet appends the records of t to section s in the given
-// order (indexes into the set; nil for the stored order, else one index
-// per record, each once) and reports whether it did. It writes nothing
-// and returns false when the fast path does not apply: the question is
-// not the origin or below it (or has a label that names in the set could
-// compress against), earlier records entered names for compression, the
-// set would continue the previous RRset, or the set does not fit (the
-// truncation rules then apply through AppendTTL). The caller then appends
-// the records with AppendTTL in the same order, with the same result.
+// AppendOriginSet appends the records of t, owned by its origin, to
+// section s in the given order (nil for the stored order, else a
+// permutation of the record indexes) and reports whether it did. It
+// writes nothing and returns false when the prepared path does not apply:
+// the question is not the origin or below it or has a label a name of the
+// set could compress against, earlier records entered names for
+// compression, the set would continue the previous RRset, or the set might
+// not fit (the truncation rules then apply through AppendTTL). The caller
+// then appends the records with AppendTTL in the same order; the result is
+// the same as if AppendOriginSet had written them.
 func (w *Writer) AppendOriginSet(s Section, t *OriginSet, order []uint8) bool {
 	if t == nil || w.full || w.noQ || s < w.sec || s > Additional || w.ncomp != w.qcomp {
 		return false
@@ -267,22 +242,34 @@ func (w *Writer) AppendOriginSet(s Section, t *OriginSet, order []uint8) bool {
 		}
 	}
 	start := len(w.buf)
-	if start+t.size > w.limit || start+t.size > 0x4000 || w.ncomp+t.ncomp > maxComp {
+	if start+t.maxSize > w.limit || start+t.maxSize > 0x4000 || w.ncomp+t.maxComp > maxComp {
 		return false
 	}
+	// at maps a suffix number to the offset of its first occurrence.
+	var at [maxOriginIDs]uint16
 	originStart := HeaderLen + nl - ol
+	for k := range t.norigin {
+		at[k] = uint16(originStart + int(t.originRel[k]))
+	}
 	ncomp := w.ncomp
 	for k := range t.recs {
 		r := &t.recs[k]
 		if order != nil {
 			r = &t.recs[order[k]]
 		}
-		at := len(w.buf)
-		w.buf = r.place(w.buf, originStart, at)
-		for _, c := range r.comp {
-			w.comp[w.ncomp] = uint16(at) + c
-			w.ncomp++
+		w.buf = append(w.buf, 0xC0|byte(originStart>>8), byte(originStart))
+		w.buf = append(w.buf, r.head[:]...)
+		lenAt := len(w.buf)
+		w.buf = append(w.buf, 0, 0)
+		switch r.kind {
+		case rdataName:
+			w.putOriginName(&r.names[0], &at)
+		case rdataSOA:
+			w.putOriginName(&r.names[0], &at)
+			w.putOriginName(&r.names[1], &at)
 		}
+		w.buf = append(w.buf, r.raw...)
+		binary.BigEndian.PutUint16(w.buf[lenAt:], uint16(len(w.buf)-lenAt-2))
 	}
 	n := uint16(len(t.recs))
 	w.sec = s
@@ -290,4 +277,24 @@ func (w *Writer) AppendOriginSet(s Section, t *OriginSet, order []uint8) bool {
 	w.setSec, w.setType, w.setClass, w.setOwner = s, t.typ, t.class, originStart
 	w.counts[s] += n
 	return true
+}
+
+// putOriginName writes n compressed against the suffixes in at, entering
+// the labels it writes.
+func (w *Writer) putOriginName(n *originName, at *[maxOriginIDs]uint16) {
+	i := 0
+	for _, id := range n.ids {
+		if off := at[id]; off != 0 {
+			w.buf = append(w.buf, 0xC0|byte(off>>8), byte(off))
+			return
+		}
+		pos := len(w.buf)
+		l := int(n.wire[i])
+		w.buf = append(w.buf, n.wire[i:i+1+l]...)
+		at[id] = uint16(pos)
+		w.comp[w.ncomp] = uint16(pos)
+		w.ncomp++
+		i += 1 + l
+	}
+	w.buf = append(w.buf, 0)
 }

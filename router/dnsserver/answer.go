@@ -67,8 +67,9 @@ type dynamic struct {
 	httpA, httpAAAA     []dnswire.RR
 	// cname is a CNAME at the query name (bypass or federation), one record.
 	cname []dnswire.RR
-	// ns is the localized NS RRset of the zone apex.
-	ns []dnswire.RR
+	// ns is the localized NS RRset of the zone apex, nsSet its encoding.
+	ns    []dnswire.RR
+	nsSet *dnswire.OriginSet
 }
 
 func (d *dynamic) hasA() bool {
@@ -136,20 +137,23 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 	case outSuccess:
 		st.aa = true
 		if string(st.nsApex) != string(z.origin) {
-			ns := st.dyn.ns
+			ns, set := st.dyn.ns, st.dyn.nsSet
 			if ns == nil {
+				set = z.nsSet
 				if s := z.apex.set(dnswire.TypeNS); s != nil {
 					ns = s.rrs
 				}
 			}
-			emit(st, w, dnswire.Authority, dnswire.OwnerName(z.origin), ns, false, 0)
+			emitAuthority(st, w, z.origin, ns, set)
 		}
 	case outNXDomain, outNoData:
 		st.aa = true
 		if out == outNXDomain {
 			st.rcode = dnswire.RcodeNXDomain
 		}
-		w.AppendTTL(dnswire.Authority, dnswire.OwnerName(z.origin), &z.soa, z.negTTL)
+		if !w.AppendOriginSet(dnswire.Authority, z.soaSet, nil) {
+			w.AppendTTL(dnswire.Authority, dnswire.OwnerName(z.origin), &z.soa, z.negTTL)
+		}
 	}
 }
 
@@ -198,7 +202,8 @@ func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype ui
 		st.rtype, st.rdtl = logResult(sel.Type), logDetail(sel.Detail)
 		st.hasLoc, st.lat, st.lon, st.svc = sel.HasCoordinates, sel.Lat, sel.Lon, ds.ID
 		if sel.Federation == nil && c.edgeDNS && c.edgeActive {
-			d.ns = edgeFor(c, st, z).ns
+			es := edgeFor(c, st, z)
+			d.ns, d.nsSet = es.ns, es.nsSet
 		}
 		return
 	}
@@ -207,7 +212,7 @@ func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype ui
 	}
 	es := edgeFor(c, st, z)
 	if c.edgeDNS {
-		d.ns = es.ns
+		d.ns, d.nsSet = es.ns, es.nsSet
 	}
 	if sel.DS != nil && z.ds == sel.DS.Index && (len(es.a) > 0 || len(es.aaaa) > 0) {
 		d.owner, d.httpA, d.httpAAAA = z.routingOwner, es.a, es.aaaa
@@ -348,16 +353,8 @@ func emit(st *queryState, w *Response, sec dnswire.Section, owner dnswire.Owner,
 	case n == 1:
 		return emitAt(st, w, sec, owner, &rrs[0], log, ttl)
 	case n <= len(st.perm):
-		p := st.perm[:n]
-		for i := range p {
-			p[i] = uint8(i)
-		}
-		for i := n - 1; i > 0; i-- {
-			j := rand.IntN(i + 1)
-			p[i], p[j] = p[j], p[i]
-		}
 		written := 0
-		for _, i := range p {
+		for _, i := range st.shuffled(n) {
 			written += emitAt(st, w, sec, owner, &rrs[i], log, ttl)
 		}
 		return written
@@ -367,6 +364,45 @@ func emit(st *queryState, w *Response, sec dnswire.Section, owner dnswire.Owner,
 		written += emitAt(st, w, sec, owner, &rrs[(off+i)%n], log, ttl)
 	}
 	return written
+}
+
+// shuffled returns a random permutation of [0, n) in st.perm; n must be
+// at most len(st.perm).
+func (st *queryState) shuffled(n int) []uint8 {
+	p := st.perm[:n]
+	for i := range p {
+		p[i] = uint8(i)
+	}
+	for i := n - 1; i > 0; i-- {
+		j := rand.IntN(i + 1)
+		p[i], p[j] = p[j], p[i]
+	}
+	return p
+}
+
+// emitAuthority appends the NS RRset rrs of the zone at origin to the
+// authority section in random order, as emit does: from its encoding set
+// when it applies (same bytes), else record by record.
+func emitAuthority(st *queryState, w *Response, origin []byte, rrs []dnswire.RR, set *dnswire.OriginSet) {
+	n := len(rrs)
+	if set == nil || set.Len() != n || n > len(st.perm) {
+		emit(st, w, dnswire.Authority, dnswire.OwnerName(origin), rrs, false, 0)
+		return
+	}
+	var order []uint8
+	if n > 1 {
+		order = st.shuffled(n)
+	}
+	if w.AppendOriginSet(dnswire.Authority, set, order) {
+		return
+	}
+	if order == nil {
+		emitAt(st, w, dnswire.Authority, dnswire.OwnerName(origin), &rrs[0], false, 0)
+		return
+	}
+	for _, i := range order {
+		emitAt(st, w, dnswire.Authority, dnswire.OwnerName(origin), &rrs[i], false, 0)
+	}
 }
 
 func emitAt(st *queryState, w *Response, sec dnswire.Section, owner dnswire.Owner, rr *dnswire.RR, log bool, ttl uint32) int {

@@ -134,6 +134,13 @@ func (r *Response) AppendTTL(s dnswire.Section, owner dnswire.Owner, rr *dnswire
 	return r.w.AppendTTL(s, owner, rr, ttl)
 }
 
+// AppendOriginSet appends a pre-encoded RRset of a zone origin in the given
+// order; when it returns false nothing was written and the caller appends
+// the records one by one. See dnswire.Writer.AppendOriginSet.
+func (r *Response) AppendOriginSet(s dnswire.Section, set *dnswire.OriginSet, order []uint8) bool {
+	return r.w.AppendOriginSet(s, set, order)
+}
+
 // Truncated reports whether an answer or authority RRset did not fit (TC).
 func (r *Response) Truncated() bool { return r.w.Truncated() }
 

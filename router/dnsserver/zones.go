@@ -59,6 +59,8 @@ func (n *node) has(qtype uint16) bool {
 // routing name of an HTTP delivery service.
 type edgeSet struct {
 	ns, a, aaaa []dnswire.RR
+	// nsSet is ns encoded for the authority section (nil: none).
+	nsSet *dnswire.OriginSet
 }
 
 // zone is one compiled zone.
@@ -69,7 +71,10 @@ type zone struct {
 	soa    dnswire.RR
 	negTTL uint32
 	apex   *node
-	nodes  map[string]*node
+	// nsSet and soaSet are the apex NS RRset and the SOA with the negative
+	// TTL, encoded for the authority section (nil: not encodable).
+	nsSet, soaSet *dnswire.OriginSet
+	nodes         map[string]*node
 	// ecs is true when an ECS-enabled delivery service's domain is the
 	// origin or one of its ancestors.
 	ecs bool
@@ -192,6 +197,7 @@ func compile(t *router.Table, o compileOptions) (*compiled, error) {
 	b.federations()
 	b.edgeSets()
 	b.emptyNonTerminals()
+	b.originSets()
 	return b.c, nil
 }
 
@@ -717,5 +723,23 @@ func (b *zoneBuilder) ent(z *zone, text string) {
 	}
 	if _, ok := z.nodes[string(w)]; !ok {
 		z.nodes[string(w)] = &node{owner: w}
+	}
+}
+
+// originSets encodes the authority RRsets of every zone (apex NS, SOA with
+// the negative TTL, localized NS) for questions at or below the origin.
+func (b *zoneBuilder) originSets() {
+	for zi := range b.c.zones {
+		z := &b.c.zones[zi]
+		if s := z.apex.set(dnswire.TypeNS); s != nil {
+			z.nsSet = dnswire.NewOriginSet(z.origin, s.rrs)
+		}
+		soa := z.soa
+		soa.TTL = z.negTTL
+		z.soaSet = dnswire.NewOriginSet(z.origin, []dnswire.RR{soa})
+		for li := range z.edge {
+			z.edge[li].nsSet = dnswire.NewOriginSet(z.origin, z.edge[li].ns)
+		}
+		z.edgeMiss.nsSet = dnswire.NewOriginSet(z.origin, z.edgeMiss.ns)
 	}
 }

@@ -64,6 +64,10 @@ type Limits struct {
 	// MaxConnsPerIP caps concurrent connections per client address (0 =
 	// no cap, the default: clients behind one NAT are common).
 	MaxConnsPerIP int
+	// TimeoutTick is how often the routing ports check the read, write and
+	// idle timeouts (default DefaultDeadlineTick, 250 ms): a timeout fires
+	// up to one tick late. See deadlineListener.
+	TimeoutTick time.Duration
 }
 
 func (l *Limits) applyDefaults() {
@@ -84,6 +88,9 @@ func (l *Limits) applyDefaults() {
 	}
 	if l.MaxConns <= 0 {
 		l.MaxConns = DefaultMaxConns
+	}
+	if l.TimeoutTick <= 0 {
+		l.TimeoutTick = DefaultDeadlineTick
 	}
 }
 
@@ -248,7 +255,19 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.apiLn != nil {
 		g.Go(func() error { return s.api.Serve(s.apiLn) })
 	}
-	serveRouting := func(ln net.Listener) {
+	// serveRouting serves ln with the timeouts kept by a deadlineListener
+	// under TLS (when tlsConfig is set), so that fasthttp still sees the
+	// *tls.Conn.
+	serveRouting := func(raw net.Listener, tlsConfig *tls.Config) {
+		dl := newDeadlineListener(raw)
+		g.Go(func() error {
+			dl.runSweeper(s.cfg.Limits.TimeoutTick, gctx.Done())
+			return nil
+		})
+		var ln net.Listener = dl
+		if tlsConfig != nil {
+			ln = tls.NewListener(dl, tlsConfig)
+		}
 		g.Go(func() error {
 			select {
 			case <-s.ready:
@@ -259,10 +278,10 @@ func (s *Server) Run(ctx context.Context) error {
 		})
 	}
 	if s.httpLn != nil {
-		serveRouting(s.httpLn)
+		serveRouting(s.httpLn, nil)
 	}
 	if s.httpsLn != nil {
-		serveRouting(tls.NewListener(s.httpsLn, s.tlsConfig))
+		serveRouting(s.httpsLn, s.tlsConfig)
 	}
 	g.Go(func() error {
 		<-gctx.Done()

@@ -1,0 +1,207 @@
+package httpserver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/signpost-cdn/signpost/hashring"
+	"github.com/signpost-cdn/signpost/router"
+)
+
+// pipeListener accepts the server ends of net.Pipe pairs.
+type pipeListener struct{ ch chan net.Conn }
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	c, ok := <-l.ch
+	if !ok {
+		return nil, net.ErrClosed
+	}
+	return c, nil
+}
+func (l *pipeListener) Close() error   { return nil }
+func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{} }
+
+func TestDeadlineConnEnforcesAndClears(t *testing.T) {
+	pl := &pipeListener{ch: make(chan net.Conn, 1)}
+	server, client := net.Pipe()
+	defer client.Close()
+	pl.ch <- server
+	dl := newDeadlineListener(pl)
+	done := make(chan struct{})
+	defer close(done)
+	go dl.runSweeper(5*time.Millisecond, done)
+	c, err := dl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	// A read deadline fires, within a few ticks, with a timeout error.
+	start := time.Now()
+	if err := c.SetReadDeadline(start.Add(40 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Read(make([]byte, 1))
+	if el := time.Since(start); !errors.Is(err, os.ErrDeadlineExceeded) || el < 40*time.Millisecond || el > 2*time.Second {
+		t.Fatalf("Read after %v: %v, want a deadline error after 40ms", el, err)
+	}
+	// A new deadline replaces the enforced one on the socket.
+	if err := c.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	go client.Write([]byte("x"))
+	if _, err := c.Read(make([]byte, 1)); err != nil {
+		t.Fatalf("Read after a new deadline: %v", err)
+	}
+	// A write deadline fires for a peer that does not read.
+	if err := c.SetWriteDeadline(time.Now().Add(30 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("y")); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Write to a peer that does not read: %v", err)
+	}
+	// A zero deadline clears; a past one applies at once.
+	if err := c.SetWriteDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	go io.ReadFull(client, make([]byte, 1))
+	if _, err := c.Write([]byte("z")); err != nil {
+		t.Fatalf("Write after clearing: %v", err)
+	}
+	if err := c.SetReadDeadline(time.Unix(1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read with a past deadline: %v", err)
+	}
+	c.Close()
+	dl.mu.Lock()
+	n := len(dl.conns)
+	dl.mu.Unlock()
+	if n != 0 {
+		t.Fatalf("%d connections still tracked after Close", n)
+	}
+}
+
+// TestDeadlineConnRace sets deadlines while the sweeper enforces them: a
+// deadline set in the future must never be left enforced (run with -race).
+func TestDeadlineConnRace(t *testing.T) {
+	pl := &pipeListener{ch: make(chan net.Conn, 1)}
+	server, client := net.Pipe()
+	defer client.Close()
+	pl.ch <- server
+	dl := newDeadlineListener(pl)
+	c, _ := dl.Accept()
+	defer c.Close()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				dl.sweep(time.Now())
+			}
+		}
+	}()
+	for range 2000 {
+		_ = c.SetReadDeadline(time.Now().Add(time.Microsecond))
+		_ = c.SetReadDeadline(time.Now().Add(time.Hour))
+	}
+	close(stop)
+	wg.Wait()
+	go client.Write([]byte("x"))
+	if _, err := c.Read(make([]byte, 1)); err != nil {
+		t.Fatalf("Read after the last deadline (an hour ahead): %v", err)
+	}
+}
+
+// TestRoutingTimeouts runs the server on real TCP with short limits: a
+// client that sends half a request and one that idles on a keep-alive
+// connection are both disconnected, neither before its timeout.
+func TestRoutingTimeouts(t *testing.T) {
+	rt := router.New(hashring.MD5, nil)
+	tab, err := rt.Publish(loadSet(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const readTimeout, idleTimeout = 300 * time.Millisecond, 500 * time.Millisecond
+	srv, err := New(Config{
+		Router: rt, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Limits: Limits{ReadTimeout: readTimeout, IdleTimeout: idleTimeout, TimeoutTick: 20 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Publish(tab); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	addr := srv.HTTPAddr().String()
+
+	// closedAfter reports when the server closed c (reading until EOF).
+	closedAfter := func(c net.Conn, from time.Time) time.Duration {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err := io.Copy(io.Discard, c)
+		if err != nil {
+			t.Fatalf("waiting for the server to close: %v", err)
+		}
+		return time.Since(from)
+	}
+
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		slow.Write([]byte("GET /a HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\n"))
+		if el := closedAfter(slow, start); el < readTimeout || el > readTimeout+time.Second {
+			t.Errorf("half-sent request: closed after %v, want about %v", el, readTimeout)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		idle.Write([]byte("GET /a HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\nX-MM-Client-IP: 12.34.0.1\r\n\r\n"))
+		line, err := bufio.NewReader(idle).ReadString('\n')
+		if err != nil || !strings.Contains(line, "302") {
+			t.Errorf("keep-alive request: %q, %v", line, err)
+			return
+		}
+		start := time.Now()
+		if el := closedAfter(idle, start); el < idleTimeout-50*time.Millisecond || el > idleTimeout+time.Second {
+			t.Errorf("idle keep-alive connection: closed after %v, want about %v", el, idleTimeout)
+		}
+	}()
+	wg.Wait()
+}

@@ -175,8 +175,9 @@ func (st *queryState) seen(name []byte) bool {
 // fills st.dyn and the access-log result fields.
 func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype uint16) {
 	st.host = appendHost(st.host[:0], name)
+	// Only the DNS fields of the request are ever set; the others stay zero.
 	req := &st.req
-	*req = router.Request{Host: st.host, Client: st.client, V6: qtype == dnswire.TypeAAAA}
+	req.Host, req.Client, req.V6 = st.host, st.client, qtype == dnswire.TypeAAAA
 	sel := &st.sel
 	d := &st.dyn
 	if c.table.RouteDNS(req, &st.sc, sel) {
@@ -437,11 +438,15 @@ func shuffle32(s []int32) {
 // appendHost appends the wire name as lower-case text without the trailing
 // dot (the router's Request.Host).
 func appendHost(dst, name []byte) []byte {
-	for i := 0; i < len(name) && name[i] != 0; i += 1 + int(name[i]) {
-		if i > 0 {
-			dst = append(dst, '.')
-		}
-		dst = append(dst, name[i+1:i+1+int(name[i])]...)
+	if len(name) < 2 {
+		return dst
+	}
+	// The text is the wire name without its first length octet and the
+	// root label, the other length octets turned into dots.
+	base := len(dst) - 1
+	dst = append(dst, name[1:len(name)-1]...)
+	for i := 1 + int(name[0]); i < len(name)-1 && name[i] != 0; i += 1 + int(name[i]) {
+		dst[base+i] = '.'
 	}
 	return dst
 }

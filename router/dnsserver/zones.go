@@ -101,6 +101,9 @@ type compiled struct {
 	table    *router.Table
 	zones    []zone
 	byOrigin map[string]int32
+	// originLens has bit n set when some origin is n octets long, so that
+	// findZone looks up only suffixes that can be origins.
+	originLens [(dnswire.MaxNameLen + 64) / 64]uint64
 	ds       []dsInfo
 	// cacheA and cacheAAAA are per cache index; Type 0 means no address.
 	cacheA, cacheAAAA []dnswire.RR
@@ -120,8 +123,10 @@ func (c *compiled) findZone(name []byte, qtype uint16) int32 {
 		off = 1 + int(name[0])
 	}
 	for off < len(name) {
-		if zi, ok := c.byOrigin[string(name[off:])]; ok {
-			return zi
+		if n := len(name) - off; c.originLens[n>>6]&(1<<(n&63)) != 0 {
+			if zi, ok := c.byOrigin[string(name[off:])]; ok {
+				return zi
+			}
 		}
 		if name[off] == 0 {
 			break
@@ -302,6 +307,7 @@ func (b *zoneBuilder) addZone(text string) {
 	b.c.zones = append(b.c.zones, z)
 	b.zoneOf[text] = zi
 	b.c.byOrigin[string(origin)] = zi
+	b.c.originLens[len(origin)>>6] |= 1 << (len(origin) & 63)
 }
 
 // ecsZones marks the zones at or below the domain of a delivery service

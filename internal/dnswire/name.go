@@ -8,7 +8,10 @@
 // can be matched byte for byte against names prepared the same way.
 package dnswire
 
-import "errors"
+import (
+	"encoding/binary"
+	"errors"
+)
 
 // Wire limits (RFC 1035 §2.3.4, RFC 6891 §6.2.5, DNS Flag Day 2020).
 const (
@@ -71,6 +74,7 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 				}
 				if dst != nil {
 					dst[nameLen] = 0
+					lowerASCII(dst[:nameLen])
 				}
 				nameLen++
 				if end < 0 {
@@ -85,10 +89,9 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 				return 0, 0, 0, ErrNameTooLong
 			}
 			if dst != nil {
-				dst[nameLen] = byte(c)
-				for i := 1; i <= c; i++ {
-					dst[nameLen+i] = lower(msg[off+i])
-				}
+				// Copied as is; lowerASCII below leaves length octets
+				// (at most 63) alone.
+				copy(dst[nameLen:nameLen+1+c], msg[off:off+1+c])
 			}
 			nameLen += 1 + c
 			labels++
@@ -113,6 +116,24 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 		default:
 			return 0, 0, 0, ErrLabelType
 		}
+	}
+}
+
+// lowerASCII lower-cases the ASCII letters of b in place, eight bytes at
+// a time.
+func lowerASCII(b []byte) {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		h := x &^ highs                // each byte's low seven bits
+		ge := h + ones*(0x80-'A')      // high bit: low bits >= 'A'
+		gt := h + ones*(0x80-'Z'-1)    // high bit: low bits > 'Z'
+		upper := ge &^ gt &^ x & highs // 'A' <= byte <= 'Z', ASCII only
+		binary.LittleEndian.PutUint64(b[i:], x|upper>>2)
+	}
+	for ; i < len(b); i++ {
+		b[i] = lower(b[i])
 	}
 }
 

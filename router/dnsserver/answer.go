@@ -117,7 +117,12 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 				w.SetECSScope(q.ECSSource)
 			}
 		}
-		nd := z.nodes[string(name)]
+		var nd *node
+		if z.routingOwner != nil && string(name) == string(z.routingOwner) {
+			nd = z.routingNode
+		} else {
+			nd = z.nodes[string(name)]
+		}
 		st.dyn = dynamic{}
 		if c.edgeDNS || !nd.has(qtype) {
 			route(c, st, zi, z, name, qtype)

@@ -81,6 +81,8 @@ type zone struct {
 	// routingOwner is routingName.origin when the zone has a delivery
 	// service (dynamic A/AAAA go there).
 	routingOwner []byte
+	// routingNode is nodes[routingOwner] (nil: no static records there).
+	routingNode *node
 	edge         []edgeSet // per edge router location
 	edgeMiss     edgeSet
 }
@@ -732,11 +734,15 @@ func (b *zoneBuilder) ent(z *zone, text string) {
 	}
 }
 
-// originSets encodes the authority RRsets of every zone (apex NS, SOA with
-// the negative TTL, localized NS) for questions at or below the origin.
+// originSets notes each zone's node at its routing name and prepares the
+// authority RRsets of every zone (apex NS, SOA with the negative TTL,
+// localized NS) for questions at or below the origin.
 func (b *zoneBuilder) originSets() {
 	for zi := range b.c.zones {
 		z := &b.c.zones[zi]
+		if z.routingOwner != nil {
+			z.routingNode = z.nodes[string(z.routingOwner)]
+		}
 		if s := z.apex.set(dnswire.TypeNS); s != nil {
 			z.nsSet = dnswire.NewOriginSet(z.origin, s.rrs)
 		}

@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -84,5 +85,43 @@ func BenchmarkRouting(b *testing.B) {
 				s.serveRouting(ctx)
 			}
 		})
+	}
+}
+
+// benchMixHosts are the services of make bench-http's request mix.
+var benchMixHosts = []string{
+	"tr.http-only-test.thecdn.example.com", "tr.http-and-https-test.thecdn.example.com",
+	"tr.http-to-https-test.thecdn.example.com", "cdn.csd-target-1.thecdn.example.com",
+	"tr.steering-target-1.thecdn.example.com", "tr.csd-target-2.thecdn.example.com",
+	"tr.client-steering-target-1.thecdn.example.com", "tr.federation-test.thecdn.example.com",
+}
+
+// BenchmarkRoutingMix rotates over the 1,024 requests of make bench-http
+// (8 services, 64 paths, 16 client addresses; no access log, as there), so
+// the handler's in-process cost can be profiled on the very mix the
+// throughput target uses:
+//
+//	go test -run '^$' -bench RoutingMix -cpuprofile cpu.out ./router/httpserver
+func BenchmarkRoutingMix(b *testing.B) {
+	s := newBenchServer(b, false)
+	ctxs := make([]*fasthttp.RequestCtx, 1024)
+	for i := range ctxs {
+		client := fmt.Sprintf("12.34.%d.%d", i%10, i%250+1)
+		if i%16 == 15 {
+			client = fmt.Sprintf("192.168.42.%d", i%250+1)
+		}
+		target := fmt.Sprintf("/video/%d/segment%d.ts?session=%d", i%64, i, i)
+		ctxs[i] = benchCtx(benchMixHosts[i%len(benchMixHosts)], target, "X-MM-Client-IP", client, "User-Agent", "wrk")
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ctx := ctxs[i%len(ctxs)]
+		ctx.Response.Reset()
+		s.serveRouting(ctx)
+		if ctx.Response.StatusCode() != fasthttp.StatusFound {
+			b.Fatalf("%s: status %d", ctx.Request.Header.Host(), ctx.Response.StatusCode())
+		}
+		i++
 	}
 }

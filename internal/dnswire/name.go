@@ -52,6 +52,9 @@ var (
 // uncompressed name is copied into it, lower-cased. It returns the length of
 // the uncompressed name (root label included), the number of labels (root
 // excluded) and the offset just after the name at its original position.
+// Labels are copied a run (up to a pointer or the root) at a time, length
+// octets included, and lower-cased at the end: length octets are at most
+// 63, never an upper-case letter.
 //
 // Compression pointers must point strictly before the start of the label
 // run that contains them and not into the header; reserved label types
@@ -73,6 +76,7 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 					return 0, 0, 0, ErrNameTooLong
 				}
 				if dst != nil {
+					copy(dst[nameLen-(off-runStart):nameLen], msg[runStart:off])
 					dst[nameLen] = 0
 					lowerASCII(dst[:nameLen])
 				}
@@ -87,11 +91,6 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 			}
 			if nameLen+1+c+1 > MaxNameLen { // this label plus at least the root
 				return 0, 0, 0, ErrNameTooLong
-			}
-			if dst != nil {
-				// Copied as is; lowerASCII below leaves length octets
-				// (at most 63) alone.
-				copy(dst[nameLen:nameLen+1+c], msg[off:off+1+c])
 			}
 			nameLen += 1 + c
 			labels++
@@ -110,6 +109,9 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 			}
 			if end < 0 {
 				end = off + 2
+			}
+			if dst != nil {
+				copy(dst[nameLen-(off-runStart):nameLen], msg[runStart:off])
 			}
 			off = ptr
 			runStart = ptr

@@ -46,9 +46,9 @@ func TestOriginSet(t *testing.T) {
 			*mustRR(NewNS("a.example.net.", 60)), *mustRR(NewNS("b.example.net.", 60)),
 			*mustRR(NewNS(".", 60)), *mustRR(NewNS("geo.cdn.test.", 60)),
 		},
-		"SOA": {*mustRR(NewSOA(SOA{MName: "tr0.cdn.test", RName: "traffic_ops.geo.cdn.test", Serial: 1, Refresh: 2, Retry: 3, Expire: 4, Minimum: 5}, 30))},
+		"SOA":         {*mustRR(NewSOA(SOA{MName: "tr0.cdn.test", RName: "traffic_ops.geo.cdn.test", Serial: 1, Refresh: 2, Retry: 3, Expire: 4, Minimum: 5}, 30))},
 		"SOA outside": {*mustRR(NewSOA(SOA{MName: "ns.example.org", RName: "admin.ns.example.org", Serial: 1}, 30))},
-		"A": {*mustRR(NewA(netip.MustParseAddr("192.0.2.1"), 5)), *mustRR(NewA(netip.MustParseAddr("192.0.2.2"), 5))},
+		"A":           {*mustRR(NewA(netip.MustParseAddr("192.0.2.1"), 5)), *mustRR(NewA(netip.MustParseAddr("192.0.2.2"), 5))},
 	}
 	qnames := []string{
 		"geo.cdn.test.", "GEO.cdn.Test.", "edge.geo.cdn.test.", "EDGE.Geo.CDN.test.",
@@ -170,4 +170,16 @@ func permutations(n int) [][]uint8 {
 	}
 	rec(nil, 0)
 	return out
+}
+
+func TestReadNameCompressedCopy(t *testing.T) {
+	msg := make([]byte, HeaderLen)
+	msg = append(msg, "\x03Foo\x03BAR\x00"...) // offset 12
+	msg = append(msg, "\x01X\x02yZ"...)        // offset 21
+	msg = append(msg, 0xC0, 16)                // -> "\x03BAR\x00"
+	var dst [MaxNameLen]byte
+	n, labels, end, err := readName(msg, 21, &dst)
+	if err != nil || string(dst[:n]) != "\x01x\x02yz\x03bar\x00" || labels != 3 || end != len(msg) {
+		t.Fatalf("readName: %q, %d labels, end %d, %v", dst[:n], labels, end, err)
+	}
 }

@@ -121,7 +121,7 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 		if z.routingOwner != nil && string(name) == string(z.routingOwner) {
 			nd = z.routingNode
 		} else {
-			nd = z.nodes[string(name)]
+			nd, _ = z.names.get(name)
 		}
 		st.dyn = dynamic{}
 		if c.edgeDNS || !nd.has(qtype) {

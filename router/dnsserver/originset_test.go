@@ -3,8 +3,8 @@ package dnsserver
 import (
 	"bytes"
 	"math/rand/v2"
-	"slices"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -93,7 +93,7 @@ func originTestNames(t *testing.T, c *compiled, z *zone, soa []dnswire.RR, sets 
 	var out []string
 	var nodes [][]byte
 	for zi := range c.zones {
-		for _, n := range c.zones[zi].nodes {
+		for _, n := range c.zones[zi].names.all() {
 			if dnswire.IsSubdomain(n.owner, z.origin) {
 				nodes = append(nodes, n.owner)
 			}

@@ -71,6 +71,9 @@ type zone struct {
 	soa    dnswire.RR
 	negTTL uint32
 	apex   *node
+	// names holds the nodes by owner name; nodes is its build-time form
+	// (nil once compiled).
+	names nameTable[*node]
 	// nsSet and soaSet are the apex NS RRset and the SOA with the negative
 	// TTL, encoded for the authority section (nil: not encodable).
 	nsSet, soaSet *dnswire.OriginSet
@@ -83,8 +86,8 @@ type zone struct {
 	routingOwner []byte
 	// routingNode is nodes[routingOwner] (nil: no static records there).
 	routingNode *node
-	edge         []edgeSet // per edge router location
-	edgeMiss     edgeSet
+	edge        []edgeSet // per edge router location
+	edgeMiss    edgeSet
 }
 
 // dsInfo is what answers need of a delivery service.
@@ -100,13 +103,16 @@ type dsInfo struct {
 // compiled is the zones of one table; a query loads it once and uses it
 // (and its table) for the whole query.
 type compiled struct {
-	table    *router.Table
-	zones    []zone
+	table *router.Table
+	zones []zone
+	// origins maps each zone's origin to its index; byOrigin is its
+	// build-time form (nil once compiled).
+	origins  nameTable[int32]
 	byOrigin map[string]int32
 	// originLens has bit n set when some origin is n octets long, so that
 	// findZone looks up only suffixes that can be origins.
 	originLens [(dnswire.MaxNameLen + 64) / 64]uint64
-	ds       []dsInfo
+	ds         []dsInfo
 	// cacheA and cacheAAAA are per cache index; Type 0 means no address.
 	cacheA, cacheAAAA []dnswire.RR
 	fed               map[*control.FederationMapping][]dnswire.RR
@@ -126,7 +132,7 @@ func (c *compiled) findZone(name []byte, qtype uint16) int32 {
 	}
 	for off < len(name) {
 		if n := len(name) - off; c.originLens[n>>6]&(1<<(n&63)) != 0 {
-			if zi, ok := c.byOrigin[string(name[off:])]; ok {
+			if zi, ok := c.origins.get(name[off:]); ok {
 				return zi
 			}
 		}
@@ -205,6 +211,11 @@ func compile(t *router.Table, o compileOptions) (*compiled, error) {
 	b.edgeSets()
 	b.emptyNonTerminals()
 	b.originSets()
+	b.c.origins, b.c.byOrigin = newNameTable(b.c.byOrigin), nil
+	for zi := range b.c.zones {
+		z := &b.c.zones[zi]
+		z.names, z.nodes = newNameTable(z.nodes), nil
+	}
 	return b.c, nil
 }
 

@@ -48,7 +48,6 @@ var (
 	strHTTPScheme         = []byte("http://")
 	strHTTPSScheme        = []byte("https://")
 	hdrClientIP           = "X-MM-Client-IP"
-	hdrUserAgent          = "User-Agent"
 	paramFakeClientIP     = []byte("fakeClientIpAddress")
 	paramTrred            = []byte("trred")
 	paramFormat           = []byte("format")
@@ -90,7 +89,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, d *tableData, w *work, start ti
 	target := ctx.Request.Header.RequestURI()
 	rawPath, rawQuery, hasQuery := splitTarget(target)
 	peer := peerAddr(ctx)
-	override := ctx.Request.Header.Peek(hdrClientIP)
+	override := peekHeader(&ctx.Request.Header, hdrClientIP)
 	if len(override) == 0 {
 		override = nil
 		if v, ok := queryParamFold(rawQuery, paramFakeClientIP); ok {
@@ -111,7 +110,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, d *tableData, w *work, start ti
 		Query:          rawQuery,
 		Method:         ctx.Method(),
 		Proto:          protoOf(ctx),
-		UserAgent:      nilIfEmpty(ctx.Request.Header.Peek(hdrUserAgent)),
+		UserAgent:      nilIfEmpty(ctx.Request.Header.UserAgent()),
 		Result:         accesslog.ResultError,
 	}
 	host, port, ok := parseHost(w.host[:0], ctx.Request.Header.Host())
@@ -137,7 +136,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, d *tableData, w *work, start ti
 		o = s.decide(ctx, d, w, secure, client, rawPath, rawQuery, hasQuery)
 	}
 	s.respond(ctx, d, w, &o, rawQuery)
-	s.finish(d, w, &o, start)
+	s.finish(ctx, d, w, &o, start)
 }
 
 // decide routes the request and fills w.loc with the URL, if any.
@@ -260,7 +259,7 @@ func (s *Server) respond(ctx *fasthttp.RequestCtx, d *tableData, w *work, o *out
 }
 
 // finish records metrics, tallies and the access log line.
-func (s *Server) finish(d *tableData, w *work, o *outcome, start time.Time) {
+func (s *Server) finish(ctx *fasthttp.RequestCtx, d *tableData, w *work, o *outcome, start time.Time) {
 	rec := &w.rec
 	sel := &w.sel
 	rec.Status = o.status
@@ -278,7 +277,7 @@ func (s *Server) finish(d *tableData, w *work, o *outcome, start time.Time) {
 		w.svc[0] = ds.ID
 		rec.Services = w.svc[:1]
 		for _, name := range d.logHeaders[ds.Index] {
-			if v := w.req.Headers.Peek(name); len(v) > 0 {
+			if v := peekHeader(&ctx.Request.Header, name); len(v) > 0 {
 				w.hdrs = append(w.hdrs, accesslog.Header{Name: name, Value: v})
 			}
 		}
@@ -370,6 +369,34 @@ func protoOf(ctx *fasthttp.RequestCtx) []byte {
 		return strProtoHTTP11
 	}
 	return strProtoHTTP10
+}
+
+// peekHeader returns the value of the request header key (any letter
+// case), like RequestHeader.Peek but without copying and normalizing the
+// key into the header's scratch buffer on every call, which cost more than
+// the scan itself (a request has a handful of headers).
+func peekHeader(h *fasthttp.RequestHeader, key string) []byte {
+	for k, v := range h.All() {
+		if len(k) == len(key) && equalFoldASCII(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+// equalFoldASCII reports whether b and s are equal under ASCII case
+// folding; len(b) == len(s).
+func equalFoldASCII(b []byte, s string) bool {
+	for i := 0; i < len(b); i++ {
+		c, d := b[i], s[i]
+		if c == d {
+			continue
+		}
+		if c|0x20 != d|0x20 || c|0x20 < 'a' || c|0x20 > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 func nilIfEmpty(b []byte) []byte {

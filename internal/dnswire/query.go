@@ -236,8 +236,14 @@ func (q *Query) Parse(msg []byte) Verdict {
 // parseAdditional reads one record of the additional section at off.
 func (q *Query) parseAdditional(msg []byte, off int) (int, bool) {
 	isRoot := off < len(msg) && msg[off] == 0
-	_, _, end, err := readName(msg, off, nil)
-	if err != nil || end+10 > len(msg) {
+	end := off + 1 // the root, as in every OPT record
+	if !isRoot {
+		var err error
+		if _, _, end, err = readName(msg, off, nil); err != nil {
+			return 0, false
+		}
+	}
+	if end+10 > len(msg) {
 		return 0, false
 	}
 	typ := binary.BigEndian.Uint16(msg[end:])

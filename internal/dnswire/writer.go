@@ -1,6 +1,9 @@
 package dnswire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // Section is a record section of a response.
 type Section uint8
@@ -309,26 +312,34 @@ func (w *Writer) Finish() []byte {
 		if q.DO {
 			ttl |= 1 << 15
 		}
-		w.buf = append(w.buf, 0)
-		w.buf = binary.BigEndian.AppendUint16(w.buf, TypeOPT)
-		w.buf = binary.BigEndian.AppendUint16(w.buf, MaxUDPSize)
-		w.buf = binary.BigEndian.AppendUint32(w.buf, ttl)
-		if w.ecs && q.ECS {
+		ecs := w.ecs && q.ECS
+		size := 11
+		if ecs {
+			size += 8 + q.ecsBytes
+		}
+		// Start reserved the room (limit = max - size), so this does not
+		// grow the buffer.
+		at := len(w.buf)
+		w.buf = slices.Grow(w.buf, size)[:at+size]
+		b := w.buf[at:]
+		b[0] = 0
+		binary.BigEndian.PutUint16(b[1:], TypeOPT)
+		binary.BigEndian.PutUint16(b[3:], MaxUDPSize)
+		binary.BigEndian.PutUint32(b[5:], ttl)
+		binary.BigEndian.PutUint16(b[9:], uint16(size-11))
+		if ecs {
 			n := q.ecsBytes
-			w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(8+n))
-			w.buf = binary.BigEndian.AppendUint16(w.buf, OptionECS)
-			w.buf = binary.BigEndian.AppendUint16(w.buf, uint16(4+n))
-			w.buf = binary.BigEndian.AppendUint16(w.buf, q.ECSFamily)
-			w.buf = append(w.buf, q.ECSSource, w.scope)
+			binary.BigEndian.PutUint16(b[11:], OptionECS)
+			binary.BigEndian.PutUint16(b[13:], uint16(4+n))
+			binary.BigEndian.PutUint16(b[15:], q.ECSFamily)
+			b[17], b[18] = q.ECSSource, w.scope
 			if q.ECSFamily == 1 {
 				a := q.ECSAddr.As4()
-				w.buf = append(w.buf, a[:n]...)
+				copy(b[19:], a[:n])
 			} else {
 				a := q.ECSAddr.As16()
-				w.buf = append(w.buf, a[:n]...)
+				copy(b[19:], a[:n])
 			}
-		} else {
-			w.buf = append(w.buf, 0, 0)
 		}
 		arcount++
 	} else if rcode > 15 {

@@ -66,34 +66,41 @@ func (t *OriginSet) Len() int {
 // AppendName returns it (not the root). It returns nil when the set cannot
 // be prepared: empty, mixed types, too many distinct names (more than 64
 // suffixes), or when the prepared path does not reproduce
-// Writer.AppendTTL's bytes for the set after a question equal to the
-// origin; AppendTTL then serves the set.
+// Writer.AppendTTL's bytes for the set (stored order) after a question
+// equal to the origin; AppendTTL then serves the set.
 func NewOriginSet(origin []byte, rrs []RR) *OriginSet {
 	if len(rrs) == 0 || len(rrs) > 255 || len(origin) <= 1 || len(origin) > MaxNameLen {
 		return nil
 	}
 	t := &OriginSet{origin: append([]byte(nil), origin...), typ: rrs[0].Type, class: rrs[0].Class}
-	ids := map[string]uint8{}
+	// suffixes[id] is the name numbered id.
+	suffixes := make([][]byte, 0, maxOriginIDs)
 	for i := 0; i < len(origin) && origin[i] != 0; i += 1 + int(origin[i]) {
 		if t.norigin == maxOriginIDs {
 			return nil
 		}
-		ids[string(origin[i:])] = uint8(t.norigin)
+		suffixes = append(suffixes, origin[i:])
 		t.originRel[t.norigin] = uint8(i)
 		t.norigin++
 	}
 	name := func(wire []byte) (originName, bool) {
 		n := originName{wire: wire}
 		for i := 0; i < len(wire) && wire[i] != 0; i += 1 + int(wire[i]) {
-			id, ok := ids[string(wire[i:])]
-			if !ok {
-				if len(ids) == maxOriginIDs {
+			id := -1
+			for k, sfx := range suffixes {
+				if string(sfx) == string(wire[i:]) {
+					id = k
+					break
+				}
+			}
+			if id < 0 {
+				if len(suffixes) == maxOriginIDs {
 					return n, false
 				}
-				id = uint8(len(ids))
-				ids[string(wire[i:])] = id
+				id = len(suffixes)
+				suffixes = append(suffixes, wire[i:])
 			}
-			n.ids = append(n.ids, id)
+			n.ids = append(n.ids, uint8(id))
 			t.maxComp++
 		}
 		return n, true
@@ -134,39 +141,27 @@ func NewOriginSet(origin []byte, rrs []RR) *OriginSet {
 }
 
 // selfCheck compares the prepared path with AppendTTL after a question
-// equal to the origin, in the stored order and reversed.
+// equal to the origin, in the stored order.
 func (t *OriginSet) selfCheck(rrs []RR) bool {
-	msg := make([]byte, HeaderLen, HeaderLen+len(t.origin)+4)
-	binary.BigEndian.PutUint16(msg[4:], 1)
-	msg = append(msg, t.origin...)
-	msg = append(msg, 0, byte(TypeA), 0, byte(ClassIN))
+	size := HeaderLen + len(t.origin) + 4 + t.maxSize
+	buf := make([]byte, HeaderLen, 3*size)
+	binary.BigEndian.PutUint16(buf[4:], 1)
+	buf = append(buf, t.origin...)
+	buf = append(buf, 0, byte(TypeA), 0, byte(ClassIN))
 	var q Query
-	if q.Parse(msg) != Accept {
+	if q.Parse(buf) != Accept {
 		return false
 	}
-	size := len(msg) + t.maxSize
-	order := make([]uint8, len(rrs))
-	for pass := range 2 {
-		for i := range order {
-			order[i] = uint8(i)
-			if pass == 1 {
-				order[i] = uint8(len(order) - 1 - i)
-			}
-		}
-		var w Writer
-		w.Start(make([]byte, 0, size), &q, size)
-		for _, k := range order {
-			if !w.AppendTTL(Authority, OwnerName(t.origin), &rrs[k], rrs[k].TTL) {
-				return false
-			}
-		}
-		want := string(w.Finish())
-		w.Start(make([]byte, 0, size), &q, size)
-		if !w.AppendOriginSet(Authority, t, order) || string(w.Finish()) != want {
+	var w Writer
+	w.Start(buf[len(buf):len(buf)], &q, size)
+	for k := range rrs {
+		if !w.AppendTTL(Authority, OwnerName(t.origin), &rrs[k], rrs[k].TTL) {
 			return false
 		}
 	}
-	return true
+	want := w.Finish()
+	w.Start(want[len(want):len(want)], &q, size)
+	return w.AppendOriginSet(Authority, t, nil) && string(w.Finish()) == string(want)
 }
 
 // appendAbove adds the labels right above origin of the names of rr that

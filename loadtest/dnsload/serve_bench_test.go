@@ -13,6 +13,7 @@ import (
 
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/internal/dnswire"
+	"github.com/signpost-cdn/signpost/internal/metrics"
 	"github.com/signpost-cdn/signpost/router"
 	"github.com/signpost-cdn/signpost/router/dnsserver"
 	"github.com/signpost-cdn/signpost/router/routertest"
@@ -21,6 +22,12 @@ import (
 // benchProcessor builds signpost's DNS path (header gate, routing handler,
 // response writer) over the generated benchmark CDN, without sockets.
 func benchProcessor(tb testing.TB) (*dnsserver.Processor, map[string][]byte) {
+	return benchProcessorWith(tb, dnsserver.Options{Hostname: routerName})
+}
+
+// benchProcessorWith is benchProcessor with the handler's options (metrics
+// on, as `signpost route` runs).
+func benchProcessorWith(tb testing.TB, opts dnsserver.Options) (*dnsserver.Processor, map[string][]byte) {
 	tb.Helper()
 	dir := tb.TempDir()
 	if _, err := Write(dir, Defaults()); err != nil {
@@ -34,7 +41,7 @@ func benchProcessor(tb testing.TB) (*dnsserver.Processor, map[string][]byte) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := dnsserver.NewRoutingHandler(nil, dnsserver.Options{Hostname: routerName})
+	h := dnsserver.NewRoutingHandler(nil, opts)
 	if err := h.Publish(tab); err != nil {
 		tb.Fatal(err)
 	}
@@ -124,22 +131,28 @@ func TestServeMatchesPeers(t *testing.T) {
 }
 
 // BenchmarkServe measures signpost's per-query DNS path (no sockets) on the
-// bench-dns workloads; with -cpuprofile it shows where the handler's time
-// goes:
+// bench-dns workloads; routed-metrics is routed with the handler's
+// Prometheus series on, as `signpost route` serves. With -cpuprofile it
+// shows where the handler's time goes:
 //
 //	go test -run '^$' -bench Serve/routed -cpuprofile cpu.out ./loadtest/dnsload
 //	go tool pprof -top cpu.out
 func BenchmarkServe(b *testing.B) {
 	p, files := benchProcessor(b)
+	pm, _ := benchProcessorWith(b, dnsserver.Options{Hostname: routerName, Metrics: metrics.NewRegistry(metrics.Options{})})
 	client := netip.MustParseAddrPort("127.0.0.1:5353")
+	routed := splitBinary(files["queries-ecs.bin"])
 	for _, w := range []struct {
 		name string
+		p    *dnsserver.Processor
 		qs   [][]byte
 	}{
-		{"static", packText(b, files["queries-static.txt"])},
-		{"routed", splitBinary(files["queries-ecs.bin"])},
-		{"mix", packText(b, files["queries-mix.txt"])},
+		{"static", p, packText(b, files["queries-static.txt"])},
+		{"routed", p, routed},
+		{"mix", p, packText(b, files["queries-mix.txt"])},
+		{"routed-metrics", pm, routed},
 	} {
+		p := w.p
 		b.Run(w.name, func(b *testing.B) {
 			dst := make([]byte, 0, dnswire.MaxUDPSize)
 			b.ReportAllocs()

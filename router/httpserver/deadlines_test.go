@@ -30,53 +30,83 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 func (l *pipeListener) Close() error   { return nil }
 func (l *pipeListener) Addr() net.Addr { return &net.TCPAddr{} }
 
-func TestDeadlineConnEnforcesAndClears(t *testing.T) {
+// pipeConn accepts one net.Pipe pair through a deadlineListener with
+// short timeouts and a running sweeper.
+func pipeConn(t *testing.T) (server *deadlineConn, client net.Conn, dl *deadlineListener) {
+	t.Helper()
 	pl := &pipeListener{ch: make(chan net.Conn, 1)}
-	server, client := net.Pipe()
-	defer client.Close()
-	pl.ch <- server
-	dl := newDeadlineListener(pl)
+	s, client := net.Pipe()
+	pl.ch <- s
+	dl = newDeadlineListener(pl, connTimeouts{read: 40 * time.Millisecond, write: 30 * time.Millisecond,
+		idle: 120 * time.Millisecond, tick: 5 * time.Millisecond})
 	done := make(chan struct{})
-	defer close(done)
-	go dl.runSweeper(5*time.Millisecond, done)
+	go dl.runSweeper(done)
 	c, err := dl.Accept()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { close(done); c.Close(); client.Close() })
+	return c.(*deadlineConn), client, dl
+}
 
-	// A read deadline fires, within a few ticks, with a timeout error.
+// readTimesOut reads from c and checks that it fails with a deadline
+// error no sooner than min after from, and not much later than max.
+func readTimesOut(t *testing.T, c net.Conn, from time.Time, min, max time.Duration) {
+	t.Helper()
+	_, err := c.Read(make([]byte, 1))
+	el := time.Since(from)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || el < min || el > max {
+		t.Fatalf("Read after %v: %v, want a deadline error after %v to %v", el, err, min, max)
+	}
+}
+
+func TestDeadlineConnFirstRequestReadTimeout(t *testing.T) {
 	start := time.Now()
-	if err := c.SetReadDeadline(start.Add(40 * time.Millisecond)); err != nil {
+	c, _, _ := pipeConn(t)
+	readTimesOut(t, c, start, 40*time.Millisecond, time.Second)
+}
+
+func TestDeadlineConnIdleThenReadTimeout(t *testing.T) {
+	c, client, _ := pipeConn(t)
+	go client.Write([]byte("GET"))
+	if _, err := c.Read(make([]byte, 3)); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Read(make([]byte, 1))
-	if el := time.Since(start); !errors.Is(err, os.ErrDeadlineExceeded) || el < 40*time.Millisecond || el > 2*time.Second {
-		t.Fatalf("Read after %v: %v, want a deadline error after 40ms", el, err)
-	}
-	// A new deadline replaces the enforced one on the socket.
-	if err := c.SetReadDeadline(time.Now().Add(time.Minute)); err != nil {
+	go io.ReadFull(client, make([]byte, 4))
+	if _, err := c.Write([]byte("resp")); err != nil {
 		t.Fatal(err)
 	}
-	go client.Write([]byte("x"))
-	if _, err := c.Read(make([]byte, 1)); err != nil {
-		t.Fatalf("Read after a new deadline: %v", err)
-	}
-	// A write deadline fires for a peer that does not read.
-	if err := c.SetWriteDeadline(time.Now().Add(30 * time.Millisecond)); err != nil {
+	// Between requests the idle timeout (120 ms) applies, not the read
+	// timeout (40 ms).
+	start := time.Now()
+	readTimesOut(t, c, start, 120*time.Millisecond, time.Second)
+
+	c2, client2, _ := pipeConn(t)
+	go client2.Write([]byte("GET"))
+	c2.Read(make([]byte, 3))
+	go io.ReadFull(client2, make([]byte, 4))
+	c2.Write([]byte("resp"))
+	// The next request's first byte starts its read timeout.
+	go client2.Write([]byte("G"))
+	if _, err := c2.Read(make([]byte, 1)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Write([]byte("y")); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("Write to a peer that does not read: %v", err)
+	start = time.Now()
+	readTimesOut(t, c2, start, 40*time.Millisecond, 110*time.Millisecond)
+}
+
+func TestDeadlineConnWriteTimeoutAndShutdown(t *testing.T) {
+	c, client, dl := pipeConn(t)
+	start := time.Now()
+	if _, err := c.Write([]byte("y")); !errors.Is(err, os.ErrDeadlineExceeded) || time.Since(start) < 30*time.Millisecond {
+		t.Fatalf("Write to a peer that does not read: %v after %v", err, time.Since(start))
 	}
-	// A zero deadline clears; a past one applies at once.
-	if err := c.SetWriteDeadline(time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	// A later write clears the enforced deadline.
 	go io.ReadFull(client, make([]byte, 1))
 	if _, err := c.Write([]byte("z")); err != nil {
-		t.Fatalf("Write after clearing: %v", err)
+		t.Fatalf("Write after an enforced deadline: %v", err)
 	}
+	// A deadline set by fasthttp (shutdown) applies at once.
 	if err := c.SetReadDeadline(time.Unix(1, 0)); err != nil {
 		t.Fatal(err)
 	}
@@ -92,15 +122,17 @@ func TestDeadlineConnEnforcesAndClears(t *testing.T) {
 	}
 }
 
-// TestDeadlineConnRace sets deadlines while the sweeper enforces them: a
-// deadline set in the future must never be left enforced (run with -race).
+// TestDeadlineConnRace records deadlines while the sweeper enforces them:
+// a deadline recorded in the future must never be left enforced (run with
+// -race).
 func TestDeadlineConnRace(t *testing.T) {
 	pl := &pipeListener{ch: make(chan net.Conn, 1)}
 	server, client := net.Pipe()
 	defer client.Close()
 	pl.ch <- server
-	dl := newDeadlineListener(pl)
-	c, _ := dl.Accept()
+	dl := newDeadlineListener(pl, connTimeouts{read: time.Hour, write: time.Hour, idle: time.Hour, tick: time.Millisecond})
+	nc, _ := dl.Accept()
+	c := nc.(*deadlineConn)
 	defer c.Close()
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
@@ -117,8 +149,8 @@ func TestDeadlineConnRace(t *testing.T) {
 		}
 	}()
 	for range 2000 {
-		_ = c.SetReadDeadline(time.Now().Add(time.Microsecond))
-		_ = c.SetReadDeadline(time.Now().Add(time.Hour))
+		_ = c.want(&c.rd, time.Now().UnixNano(), c.Conn.SetReadDeadline)
+		_ = c.want(&c.rd, time.Now().Add(time.Hour).UnixNano(), c.Conn.SetReadDeadline)
 	}
 	close(stop)
 	wg.Wait()

@@ -185,13 +185,12 @@ func New(cfg Config) (*Server, error) {
 	lim := cfg.Limits
 	flog := fastLogger{s.log}
 	s.routing = &fasthttp.Server{
-		Handler:                      s.serveRouting,
-		ErrorHandler:                 s.serveError,
-		ReadBufferSize:               lim.MaxHeaderBytes,
-		MaxRequestBodySize:           lim.MaxBodyBytes,
-		ReadTimeout:                  lim.ReadTimeout,
-		WriteTimeout:                 lim.WriteTimeout,
-		IdleTimeout:                  lim.IdleTimeout,
+		Handler:            s.serveRouting,
+		ErrorHandler:       s.serveError,
+		ReadBufferSize:     lim.MaxHeaderBytes,
+		MaxRequestBodySize: lim.MaxBodyBytes,
+		// No ReadTimeout, WriteTimeout or IdleTimeout: the routing
+		// listeners' deadlineListener keeps them (deadlines.go).
 		Concurrency:                  lim.MaxConns,
 		MaxConnsPerIP:                lim.MaxConnsPerIP,
 		NoDefaultServerHeader:        true,
@@ -256,25 +255,26 @@ func (s *Server) Run(ctx context.Context) error {
 		g.Go(func() error { return s.api.Serve(s.apiLn) })
 	}
 	// serveRouting serves ln with the timeouts kept by a deadlineListener
-	// under TLS (when tlsConfig is set), so that fasthttp still sees the
-	// *tls.Conn.
+	// above TLS (when tlsConfig is set).
+	timeouts := connTimeouts{read: s.cfg.Limits.ReadTimeout, write: s.cfg.Limits.WriteTimeout,
+		idle: s.cfg.Limits.IdleTimeout, tick: s.cfg.Limits.TimeoutTick}
 	serveRouting := func(raw net.Listener, tlsConfig *tls.Config) {
-		dl := newDeadlineListener(raw)
+		ln := raw
+		if tlsConfig != nil {
+			ln = tls.NewListener(raw, tlsConfig)
+		}
+		dl := newDeadlineListener(ln, timeouts)
 		g.Go(func() error {
-			dl.runSweeper(s.cfg.Limits.TimeoutTick, gctx.Done())
+			dl.runSweeper(gctx.Done())
 			return nil
 		})
-		var ln net.Listener = dl
-		if tlsConfig != nil {
-			ln = tls.NewListener(dl, tlsConfig)
-		}
 		g.Go(func() error {
 			select {
 			case <-s.ready:
 			case <-gctx.Done():
 				return nil
 			}
-			return s.routing.Serve(ln)
+			return s.routing.Serve(dl)
 		})
 	}
 	if s.httpLn != nil {

@@ -65,8 +65,8 @@ type Limits struct {
 	// no cap, the default: clients behind one NAT are common).
 	MaxConnsPerIP int
 	// TimeoutTick is how often the routing ports check the read, write and
-	// idle timeouts (default DefaultDeadlineTick, 250 ms): a timeout fires
-	// up to one tick late. See deadlineListener.
+	// idle timeouts (default DefaultDeadlineTick, 100 ms): a timeout fires
+	// one to two ticks after it is due. See deadlineListener.
 	TimeoutTick time.Duration
 }
 

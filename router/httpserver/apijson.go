@@ -231,10 +231,11 @@ func (s *Server) apiStats(ctx *fasthttp.RequestCtx, d *tableData) {
 		}
 		httpMap[name] = j
 	}
-	total := s.tallies.total.Load()
+	// The average is over the timed requests (all of them with an access
+	// log, one in latencySampleEvery without).
 	avg := 0.0
-	if total > 0 {
-		avg = float64(s.tallies.nanos.Load()) / float64(total) / 1e6
+	if timed := s.tallies.timed.Load(); timed > 0 {
+		avg = float64(s.tallies.nanos.Load()) / float64(timed) / 1e6
 	}
 	tracker := map[string]int64{"lastConfigChange": d.published.UnixMilli()}
 	if s.cfg.ReloadStatus != nil {
@@ -251,7 +252,7 @@ func (s *Server) apiStats(ctx *fasthttp.RequestCtx, d *tableData) {
 			"buildTimestamp": "", "deploy-dir": ""},
 		"stats": map[string]any{
 			"dnsMap": map[string]tallyJSON{}, "httpMap": httpMap,
-			"totalDnsCount": 0, "totalHttpCount": total, "totalDsMissCount": s.tallies.dsMiss.Load(),
+			"totalDnsCount": 0, "totalHttpCount": s.tallies.total.Load(), "totalDsMissCount": s.tallies.dsMiss.Load(),
 			"appStartTime": s.start.UnixMilli(), "averageDnsTime": 0, "averageHttpTime": avg,
 			"updateTracker": tracker,
 		},

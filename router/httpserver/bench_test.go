@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/valyala/fasthttp"
+	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/signpost-cdn/signpost/hashring"
 	"github.com/signpost-cdn/signpost/router"
@@ -135,5 +136,71 @@ func BenchmarkRoutingMix(b *testing.B) {
 			b.Fatalf("%s: status %d", ctx.Request.Header.Host(), ctx.Response.StatusCode())
 		}
 		i++
+	}
+}
+
+// TestLatencySampling: without an access log one request in
+// latencySampleEvery of a keep-alive connection is timed, and every request
+// is counted; with one, every request is timed.
+func TestLatencySampling(t *testing.T) {
+	for _, withLog := range []bool{false, true} {
+		rt := router.New(hashring.MD5, nil)
+		tab, err := rt.Publish(loadSet(t, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := fasthttputil.NewInmemoryListener()
+		cfg := Config{Router: rt, HTTPListener: ln, Logger: slog.New(slog.DiscardHandler)}
+		if withLog {
+			w, err := accesslog.New(accesslog.Config{Out: io.Discard})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.AccessLog = w
+		}
+		s, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Publish(tab); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		if cfg.AccessLog != nil {
+			go cfg.AccessLog.Run(ctx)
+		}
+		c, err := ln.Dial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := bufio.NewReader(c)
+		const n = 4 * latencySampleEvery
+		for range n {
+			c.Write([]byte("GET /x?fakeClientIpAddress=12.34.0.123 HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\n\r\n"))
+			var resp fasthttp.Response
+			if err := resp.Read(br); err != nil || resp.StatusCode() != fasthttp.StatusFound {
+				t.Fatalf("response: %d, %v", resp.StatusCode(), err)
+			}
+		}
+		c.Close()
+		want := uint64(n / latencySampleEvery)
+		if withLog {
+			want = n
+		}
+		if got := s.m.latency.Count(); got != want {
+			t.Errorf("access log %v: %d requests timed, want %d", withLog, got, want)
+		}
+		if got := s.tallies.timed.Load(); got != want {
+			t.Errorf("access log %v: /crs/stats average over %d requests, want %d", withLog, got, want)
+		}
+		if got := s.tallies.total.Load(); got != n {
+			t.Errorf("access log %v: %d requests counted, want %d", withLog, got, n)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }

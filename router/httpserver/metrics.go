@@ -95,11 +95,16 @@ func (m *serverMetrics) status(code int) {
 }
 
 func (m *serverMetrics) observe(code int, rt router.ResultType, d time.Duration) {
+	m.count(code, rt)
+	m.latency.ObserveDuration(d)
+}
+
+// count counts a response without timing it.
+func (m *serverMetrics) count(code int, rt router.ResultType) {
 	m.status(code)
 	if int(rt) < len(m.byResult) {
 		m.byResult[rt].Inc()
 	}
-	m.latency.ObserveDuration(d)
 }
 
 // dsTally holds the /crs/stats counters of one delivery service.
@@ -135,12 +140,19 @@ func (t *dsTally) count(rt router.ResultType) {
 // tallies are the server-wide /crs/stats totals.
 type tallies struct {
 	total, dsMiss atomic.Uint64
+	timed         atomic.Uint64 // requests whose time is in nanos
 	nanos         atomic.Int64
 }
 
 func (t *tallies) add(rt router.ResultType, d time.Duration) {
-	t.total.Add(1)
+	t.count(rt)
+	t.timed.Add(1)
 	t.nanos.Add(int64(d))
+}
+
+// count counts a request without its time.
+func (t *tallies) count(rt router.ResultType) {
+	t.total.Add(1)
 	if rt == router.ResultDSMiss {
 		t.dsMiss.Add(1)
 	}

@@ -1,8 +1,11 @@
 package czf
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -91,5 +94,54 @@ func BenchmarkGenerate100k(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Generate(1, benchZones, benchPrefixesPerZone)
+	}
+}
+
+// BenchmarkLookup4Clustered looks up clients of a table like bench-dns's
+// (loadtest/dnsload): 2,000 random /24 networks of 10.0.0.0/8 in 10 zones,
+// a table that stays in cache, with about 16 intervals per index bucket.
+func BenchmarkLookup4Clustered(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var nets [10][]string
+	var addrs []netip.Addr
+	seen := map[int]bool{}
+	for len(seen) < 2000 {
+		bc := r.IntN(255 * 256)
+		if seen[bc] {
+			continue
+		}
+		seen[bc] = true
+		z := r.IntN(len(nets))
+		nets[z] = append(nets[z], strconv.Quote(fmt.Sprintf("10.%d.%d.0/24", bc>>8, bc&255)))
+		addrs = append(addrs, netip.AddrFrom4([4]byte{10, byte(bc >> 8), byte(bc), byte(r.Uint32())}))
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"coverageZones":{`)
+	for i := range nets {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `"dc%d":{"network":[%s]}`, i, strings.Join(nets[i], ","))
+	}
+	sb.WriteString(`}}`)
+	t, err := Parse("czmap.json", []byte(sb.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	qs := make([]netip.Addr, 20000)
+	for i := range qs {
+		qs[i] = addrs[r.IntN(len(addrs))]
+	}
+	hits := 0
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, ok := t.Lookup(qs[i%len(qs)]); ok {
+			hits++
+		}
+		i++
+	}
+	if hits != i {
+		b.Fatalf("%d of %d lookups hit", hits, i)
 	}
 }

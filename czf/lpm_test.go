@@ -3,6 +3,7 @@ package czf
 import (
 	"math/rand/v2"
 	"net/netip"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -250,5 +251,63 @@ func TestLPMGenerated(t *testing.T) {
 	}
 	if tb.Len() != 200 || len(p.entries) != 4000 {
 		t.Errorf("Len %d, %d entries", tb.Len(), len(p.entries))
+	}
+}
+
+// TestSearchBranchFree checks the classic and the branch-free searches
+// against sort.Search on every size up to 70, probes below, between, at and
+// above the starts.
+func TestSearchBranchFree(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	for n := 0; n <= 70; n++ {
+		s4 := make([]uint32, n)
+		s6 := make([]u128, n)
+		v := uint32(r.IntN(3))
+		for i := range s4 {
+			s4[i] = v
+			s6[i] = u128{uint64(v) >> 2, uint64(v) << 62} // v << 62
+			v += 1 + uint32(r.IntN(3))
+		}
+		if n > 0 {
+			s4[n-1] = ^uint32(0) - uint32(r.IntN(2))
+			s6[n-1] = u128{^uint64(0), ^uint64(0) - uint64(r.IntN(2))}
+		}
+		for x := uint32(0); x <= v+2; x++ {
+			want := sort.Search(n, func(i int) bool { return s4[i] > x }) - 1
+			check4(t, s4, x, want)
+		}
+		for _, x := range []uint32{^uint32(0) - 1, ^uint32(0)} {
+			check4(t, s4, x, sort.Search(n, func(i int) bool { return s4[i] > x })-1)
+		}
+		var probes []u128
+		for _, s := range s6 {
+			probes = append(probes, s, u128{s.hi, s.lo - 1}, u128{s.hi, s.lo + 1}, u128{s.hi - 1, s.lo}, u128{s.hi + 1, 0})
+		}
+		probes = append(probes, u128{}, u128{^uint64(0), ^uint64(0)})
+		for _, x := range probes {
+			want := sort.Search(n, func(i int) bool { return x.less(s6[i]) }) - 1
+			if got := search6(s6, x); got != want {
+				t.Fatalf("search6(n=%d, %v) = %d, want %d", n, x, got, want)
+			}
+			if n == 0 {
+				continue
+			}
+			if got := search6Wide(s6, x); got != want {
+				t.Fatalf("search6Wide(n=%d, %v) = %d, want %d", n, x, got, want)
+			}
+		}
+	}
+}
+
+func check4(t *testing.T, s []uint32, x uint32, want int) {
+	t.Helper()
+	if got := search4(s, x); got != want {
+		t.Fatalf("search4(n=%d, %#x) = %d, want %d", len(s), x, got, want)
+	}
+	if len(s) == 0 {
+		return
+	}
+	if got := search4Wide(s, x); got != want {
+		t.Fatalf("search4Wide(n=%d, %#x) = %d, want %d", len(s), x, got, want)
 	}
 }

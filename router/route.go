@@ -99,9 +99,17 @@ func (ds *DeliveryService) IsRoutingName(host []byte) bool {
 // its zones. sel.Caches are the caches to answer with; sel.Bypass asks for
 // the service's DNS bypass records, sel.Federation for a CNAME.
 func (t *Table) RouteDNS(req *Request, sc *Scratch, sel *Selection) bool {
+	return t.RouteDNSMatched(t.MatchDS(req, sc), req, sc, sel)
+}
+
+// RouteDNSMatched is RouteDNS after the delivery service match: ds must be
+// what MatchDS returns for req (nil when no service matched). For a DNS
+// request the match depends on req.Host alone, so a server answering one
+// name often (a zone's routing name) matches it once per table and passes
+// the result here.
+func (t *Table) RouteDNSMatched(ds *DeliveryService, req *Request, sc *Scratch, sel *Selection) bool {
 	sel.reset()
 	h := t.health.Load()
-	ds := t.MatchDS(req, sc)
 	sel.DS = ds
 	if ds == nil || !ds.IsRoutingName(req.Host) {
 		return false

@@ -118,14 +118,15 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 			}
 		}
 		var nd *node
-		if z.routingOwner != nil && string(name) == string(z.routingOwner) {
+		atOwner := z.routingOwner != nil && string(name) == string(z.routingOwner)
+		if atOwner {
 			nd = z.routingNode
 		} else {
 			nd, _ = z.names.get(name)
 		}
 		st.dyn = dynamic{}
 		if c.edgeDNS || !nd.has(qtype) {
-			route(c, st, zi, z, name, qtype)
+			route(c, st, zi, z, name, qtype, atOwner)
 		}
 		var target []byte
 		out, target = answerAt(c, st, w, z, nd, name, owner, qtype)
@@ -177,15 +178,25 @@ func (st *queryState) seen(name []byte) bool {
 }
 
 // route runs Traffic Router's dynamic routing for name (spec 4.8, 4.9) and
-// fills st.dyn and the access-log result fields.
-func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype uint16) {
-	st.host = appendHost(st.host[:0], name)
+// fills st.dyn and the access-log result fields. atOwner says name is the
+// zone's routing name, whose host text and service match were prepared at
+// compile time.
+func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype uint16, atOwner bool) {
 	// Only the DNS fields of the request are ever set; the others stay zero.
 	req := &st.req
-	req.Host, req.Client, req.V6 = st.host, st.client, qtype == dnswire.TypeAAAA
+	req.Client, req.V6 = st.client, qtype == dnswire.TypeAAAA
 	sel := &st.sel
 	d := &st.dyn
-	if c.table.RouteDNS(req, &st.sc, sel) {
+	var routed bool
+	if atOwner {
+		req.Host = z.routingHost
+		routed = c.table.RouteDNSMatched(z.routingDS, req, &st.sc, sel)
+	} else {
+		st.host = appendHost(st.host[:0], name)
+		req.Host = st.host
+		routed = c.table.RouteDNS(req, &st.sc, sel)
+	}
+	if routed {
 		ds := sel.DS
 		info := &c.ds[ds.Index]
 		var owner []byte

@@ -86,6 +86,11 @@ type zone struct {
 	routingOwner []byte
 	// routingNode is nodes[routingOwner] (nil: no static records there).
 	routingNode *node
+	// routingHost is routingOwner as the router's Request.Host, and
+	// routingDS the table's MatchDS for it (nil: none matched), so a query
+	// for the routing name is routed without the match.
+	routingHost []byte
+	routingDS   *router.DeliveryService
 	edge        []edgeSet // per edge router location
 	edgeMiss    edgeSet
 }
@@ -753,6 +758,8 @@ func (b *zoneBuilder) originSets() {
 		z := &b.c.zones[zi]
 		if z.routingOwner != nil {
 			z.routingNode = z.nodes[string(z.routingOwner)]
+			z.routingHost = appendHost(nil, z.routingOwner)
+			z.routingDS = b.t.MatchDS(&router.Request{Host: z.routingHost}, new(router.Scratch))
 		}
 		if s := z.apex.set(dnswire.TypeNS); s != nil {
 			z.nsSet = dnswire.NewOriginSet(z.origin, s.rrs)

@@ -221,6 +221,7 @@ func (t *Table) buildDeliveryServices(b *Builder) error {
 		ds.dispersion = hashring.Dispersion{Limit: d.Dispersion.Limit, Shuffled: d.Dispersion.Shuffled}
 	}
 	sortMatchers(t.matchers)
+	t.indexMatchers()
 	for i := range t.ds {
 		t.ds[i].geoRedirect = t.classifyGeoRedirect(&t.ds[i])
 	}

@@ -172,3 +172,51 @@ func TestLabelMatcherAgreesWithRegex(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchDSIndexAgreesWithLinear compares the indexed MatchDS with the
+// plain loop over every matcher on the fixture, for hosts built from the
+// services' names, their routing names and junk labels, HTTP and DNS.
+func TestMatchDSIndexAgreesWithLinear(t *testing.T) {
+	tab := fixtureTable(t)
+	if len(tab.hostIndex) == 0 {
+		t.Fatal("no label matchers indexed on the fixture")
+	}
+	labels := []string{"tr", "cdn", "edge", "thecdn", "example", "com", "x", "", "test", "dee-ehs-06", "ccr"}
+	for i := range tab.ds {
+		labels = append(labels, tab.ds[i].ID, tab.ds[i].RoutingName)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var sc Scratch
+	matched := 0
+	for range 30000 {
+		n := 1 + rng.IntN(5)
+		parts := make([]string, n)
+		for k := range parts {
+			parts[k] = labels[rng.IntN(len(labels))]
+		}
+		host := strings.ToLower(strings.Join(parts, "."))
+		if _, exact := tab.exact[host]; exact {
+			continue
+		}
+		for _, http := range []bool{true, false} {
+			req := &Request{Host: []byte(host), Path: []byte("/force-to-target-1/x"), HTTP: http}
+			got, want := tab.MatchDS(req, &sc), tab.matchDSLinear(req, &sc)
+			if got != want {
+				t.Fatalf("%q (http %v): indexed %v, linear %v", host, http, dsID(got), dsID(want))
+			}
+			if got != nil {
+				matched++
+			}
+		}
+	}
+	if matched < 1000 {
+		t.Fatalf("only %d of 60,000 requests matched a service: the test says little", matched)
+	}
+}
+
+func dsID(ds *DeliveryService) string {
+	if ds == nil {
+		return "<nil>"
+	}
+	return ds.ID
+}

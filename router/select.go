@@ -1,6 +1,7 @@
 package router
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -12,17 +13,79 @@ import (
 )
 
 // MatchDS returns the delivery service of the request (spec 4.1): the exact
-// FQDN map first, then the sorted matchers. It returns nil when none does.
+// FQDN map first, then the first of the sorted matchers that matches. It
+// returns nil when none does.
+//
+// The matchers of Traffic Ops' usual shape (`.*\.NAME\..*`, see
+// labelMatcher) are found through hostIndex by the labels of the host, so a
+// request looks up a handful of labels instead of testing every matcher;
+// the first matching one in sorted order still wins (matchDSLinear is the
+// plain loop, used for hosts that are not plain ASCII).
 func (t *Table) MatchDS(req *Request, sc *Scratch) *DeliveryService {
 	if i, ok := t.exact[string(req.Host)]; ok {
 		return &t.ds[i]
 	}
+	host := req.Host
+	if t.hostIndex == nil || !plainASCII(host) {
+		return t.matchDSLinear(req, sc)
+	}
+	best := int32(len(t.matchers))
+	for p := 0; p < len(host); {
+		q := p
+		for q < len(host) && host[q] != '.' {
+			q++
+		}
+		for _, mi := range t.hostIndex[string(host[p:q])] {
+			if mi >= best {
+				break
+			}
+			lm := t.matchers[mi].reqs[0].label
+			if (p > 0 || lm.bare) && bytes.HasPrefix(host[p:], lm.lit) {
+				best = mi
+				break
+			}
+		}
+		p = q + 1
+	}
+	for _, mi := range t.otherMatchers {
+		if mi >= best {
+			break
+		}
+		if t.matches(&t.matchers[mi], req, sc) {
+			best = mi
+			break
+		}
+	}
+	if int(best) < len(t.matchers) {
+		return &t.ds[t.matchers[best].ds]
+	}
+	return nil
+}
+
+// matchDSLinear is MatchDS after the exact map: every matcher in order.
+func (t *Table) matchDSLinear(req *Request, sc *Scratch) *DeliveryService {
 	for mi := range t.matchers {
 		if t.matches(&t.matchers[mi], req, sc) {
 			return &t.ds[t.matchers[mi].ds]
 		}
 	}
 	return nil
+}
+
+// indexMatchers fills hostIndex and otherMatchers from the sorted matchers.
+func (t *Table) indexMatchers() {
+	t.hostIndex = make(map[string][]int32)
+	t.otherMatchers = t.otherMatchers[:0]
+	for mi := range t.matchers {
+		m := &t.matchers[mi]
+		if len(m.reqs) == 1 && m.reqs[0].kind == MatchHost && m.reqs[0].label != nil {
+			lit := m.reqs[0].label.lit
+			first := string(lit[:bytes.IndexByte(lit, '.')])
+			t.hostIndex[first] = append(t.hostIndex[first], int32(mi))
+			continue
+		}
+		t.otherMatchers = append(t.otherMatchers, int32(mi))
+	}
 }
 
 func (t *Table) matches(m *dsMatcher, req *Request, sc *Scratch) bool {

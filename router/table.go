@@ -30,6 +30,11 @@ type Table struct {
 	dsIndex  map[string]int32
 	exact    map[string]int32 // routingName.domain and _.domain -> ds
 	matchers []dsMatcher
+	// hostIndex finds label matchers (dsMatchers of one HOST matcher of
+	// labelMatcher shape) by the first label of their NAME: indexes into
+	// matchers, ascending. otherMatchers lists the rest, ascending.
+	hostIndex     map[string][]int32
+	otherMatchers []int32
 
 	caches     []Cache
 	cacheIndex map[string]int32

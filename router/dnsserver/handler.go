@@ -184,7 +184,6 @@ func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) 
 		start = time.Now()
 	}
 	st := p.shard
-	st.queries.Add(1)
 	defer func() {
 		if recover() != nil {
 			st.drops[DropPanic].Add(1)

@@ -115,9 +115,10 @@ func latencyBucket(d time.Duration) int {
 
 // shard holds one worker's counters; workers add to their own shard only,
 // so the atomics never contend. Padded to keep shards on separate cache
-// lines.
+// lines. Queries are not counted apart: every message received ends in
+// exactly one response (rcodes) or one drop other than DropWriteError,
+// which follows a counted response (see queriesOf).
 type shard struct {
-	queries    atomic.Uint64
 	rcodes     [NumRcodes]atomic.Uint64
 	qtypes     [NumQTypes]atomic.Uint64
 	drops      [NumDropReasons]atomic.Uint64
@@ -139,6 +140,21 @@ func (s *shard) countResponse(rcode int, tc bool, d time.Duration, timed bool) {
 		s.latency[latencyBucket(d)].Add(1)
 		s.latencySum.Add(uint64(d))
 	}
+}
+
+// queriesOf returns the messages the shard's worker received: responses
+// plus drops, a write error being a response that was already counted.
+func (s *shard) queriesOf() uint64 {
+	var n uint64
+	for i := range s.rcodes {
+		n += s.rcodes[i].Load()
+	}
+	for i := range s.drops {
+		if DropReason(i) != DropWriteError {
+			n += s.drops[i].Load()
+		}
+	}
+	return n
 }
 
 // Stats is the set of counter shards of a Server. Export it with Snapshot.
@@ -182,7 +198,7 @@ func (s *Stats) Snapshot() Snapshot {
 func snapshotShards(shards ...*shard) Snapshot {
 	var out Snapshot
 	for _, s := range shards {
-		out.Queries += s.queries.Load()
+		out.Queries += s.queriesOf()
 		for i := range s.rcodes {
 			out.Rcodes[i] += s.rcodes[i].Load()
 		}

@@ -261,7 +261,6 @@ func (s *Server) processBatch(b *udpBatch, p *Processor) {
 	for i := range b.n {
 		h := &b.rxHdrs[i]
 		if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
-			p.shard.queries.Add(1)
 			p.shard.drops[DropOversize].Add(1)
 			continue
 		}

@@ -26,7 +26,6 @@ func (s *Server) serveUDPPortable(ctx context.Context, c *net.UDPConn, p *Proces
 			continue
 		}
 		if flags&unix.MSG_TRUNC != 0 {
-			p.shard.queries.Add(1)
 			p.shard.drops[DropOversize].Add(1)
 			continue
 		}

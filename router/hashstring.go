@@ -30,6 +30,33 @@ func unhex(c byte) (byte, bool) {
 // escapes decoded, "//" collapsed, "/./" and "/../" resolved, always
 // starting with "/". raw is the path of the request target without query.
 func AppendDecodedPath(dst, raw []byte) ([]byte, error) {
+	if plainPath(raw) {
+		return append(dst, raw...), nil
+	}
+	return appendDecodedPathSlow(dst, raw)
+}
+
+// plainPath reports whether raw is already what AppendDecodedPath makes of
+// it: a leading '/', no escape, no ";params", no empty, "." or ".."
+// segment (no segment starts with a dot, to keep the test to one pass).
+func plainPath(raw []byte) bool {
+	if len(raw) == 0 || raw[0] != '/' {
+		return false
+	}
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '%', ';':
+			return false
+		case '/':
+			if i+1 < len(raw) && (raw[i+1] == '/' || raw[i+1] == '.') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func appendDecodedPathSlow(dst, raw []byte) ([]byte, error) {
 	start := len(dst)
 	dst = append(dst, '/')
 	i := 0

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"math/rand/v2"
 	"regexp"
 	"testing"
 )
@@ -87,5 +88,31 @@ func TestSignificantQuery(t *testing.T) {
 	}
 	if got, _, _ := appendSignificantQuery(nil, nil, nil, []byte("test=1")); len(got) != 0 {
 		t.Errorf("no params: got %q", got)
+	}
+}
+
+// TestPlainPathFastPath: the no-work fast path of AppendDecodedPath gives
+// what the full decoder gives, on random paths over an alphabet rich in
+// the characters that matter.
+func TestPlainPathFastPath(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	alpha := "/./a%;b2F"
+	plain := 0
+	for range 50000 {
+		b := make([]byte, rng.IntN(14))
+		for i := range b {
+			b[i] = alpha[rng.IntN(len(alpha))]
+		}
+		want, werr := appendDecodedPathSlow([]byte("x"), b)
+		got, gerr := AppendDecodedPath([]byte("x"), b)
+		if string(got) != string(want) || (gerr == nil) != (werr == nil) {
+			t.Fatalf("%q: got %q, %v; want %q, %v", b, got, gerr, want, werr)
+		}
+		if plainPath(b) {
+			plain++
+		}
+	}
+	if plain < 1000 {
+		t.Fatalf("only %d plain paths drawn", plain)
 	}
 }

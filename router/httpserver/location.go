@@ -64,7 +64,7 @@ func parseHost(dst, h []byte) (host, port []byte, ok bool) {
 			return dst, nil, false
 		}
 		for _, c := range name {
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_') {
+			if !hostNameChar[c] {
 				return dst, nil, false
 			}
 		}
@@ -79,14 +79,24 @@ func parseHost(dst, h []byte) (host, port []byte, ok bool) {
 			}
 		}
 	}
-	for _, c := range name {
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+	start := len(dst)
+	dst = append(dst, name...)
+	for i := start; i < len(dst); i++ {
+		if c := dst[i]; 'A' <= c && c <= 'Z' {
+			dst[i] = c + 'a' - 'A'
 		}
-		dst = append(dst, c)
 	}
 	return dst, port, true
 }
+
+// hostNameChar marks the bytes allowed in a host name: letters, digits,
+// '-', '.', '_'. Read-only.
+var hostNameChar = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_'
+	}
+	return t
+}()
 
 // appendRequestedURL appends Tomcat's getRequestURL: scheme://host[:port]path,
 // the port omitted when it is the scheme's default.

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,11 @@ func (l *deadlineListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	dc := &deadlineConn{Conn: c, ln: l}
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		if a, ok := netip.AddrFromSlice(ta.IP); ok {
+			dc.peer = a.Unmap()
+		}
+	}
 	// The first request's read timeout runs from the accept.
 	dc.rd.Store(l.deadline(l.t.read))
 	l.mu.Lock()
@@ -129,6 +135,7 @@ type deadlineConn struct {
 	inRequest atomic.Bool
 	served    atomic.Bool // a response was written: later requests are keep-alive
 	closed    atomic.Bool
+	peer      netip.Addr // the remote address, unmapped (invalid if not TCP)
 }
 
 var pastDeadline = time.Unix(1, 0)

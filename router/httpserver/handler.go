@@ -375,8 +375,19 @@ func rgbOf(r *router.RegionalGeoResult) accesslog.RegionalGeo {
 	return g
 }
 
-// peerAddr returns the TCP peer address (unmapped).
+// peerAddr returns the TCP peer address (unmapped), as decoded once per
+// connection by the routing listener.
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	switch c := ctx.Conn().(type) {
+	case *deadlineConn:
+		if c.peer.IsValid() {
+			return c.peer
+		}
+	case *deadlineTLSConn:
+		if c.peer.IsValid() {
+			return c.peer
+		}
+	}
 	a, _ := netip.AddrFromSlice(ctx.RemoteIP())
 	return a.Unmap()
 }

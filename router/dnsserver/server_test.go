@@ -370,16 +370,25 @@ func TestOversizeDatagramDropped(t *testing.T) {
 
 // TestSocketBuffers: UDP sockets get large receive buffers (the kernel
 // reports twice the size set; without privileges it caps at rmem_max).
+// Checked before Run, which hands each socket's descriptor to its worker
+// and closes the *net.UDPConn.
 func TestSocketBuffers(t *testing.T) {
-	s := startServer(t, Config{Handler: newStaticHandler(t), Workers: 1, SocketBuffer: 4 << 20})
+	s, err := New(Config{Addr: "127.0.0.1:0", Handler: newStaticHandler(t), Workers: 1, SocketBuffer: 4 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.closeAll()
 	rc, err := s.udp[0].SyscallConn()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got int
-	rc.Control(func(fd uintptr) { got, err = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) })
-	if err != nil {
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { got, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) }); err != nil {
 		t.Fatal(err)
+	}
+	if gerr != nil {
+		t.Fatal(gerr)
 	}
 	if got < 1<<20 {
 		t.Fatalf("SO_RCVBUF %d, want at least 1 MiB", got)

@@ -33,6 +33,21 @@ type OriginSet struct {
 	// above holds, for every name of the set below the origin, its label
 	// right above the origin (length octet included).
 	above [][]byte
+	// tmpl is the stored-order encoding of the records with every
+	// compression pointer left for patches to fill in: the pointers depend
+	// only on the question's origin offset and on where the set starts.
+	// comps holds the tmpl offsets of the labels the set enters for
+	// compression, in order.
+	tmpl    []byte
+	patches []originPatch
+	comps   []uint16
+}
+
+// originPatch is a compression pointer in OriginSet.tmpl at pos: rel past
+// the origin in the question (fromSet false) or past the set's start.
+type originPatch struct {
+	pos, rel uint16
+	fromSet  bool
 }
 
 // originRec is one record: the owner is the origin.
@@ -134,10 +149,60 @@ func NewOriginSet(origin []byte, rrs []RR) *OriginSet {
 		t.maxSize += 2 + 10 + len(rr.rdata)
 		t.above = appendAbove(t.above, origin, rr)
 	}
+	t.buildTemplate()
 	if !t.selfCheck(rrs) {
 		return nil
 	}
 	return t
+}
+
+// buildTemplate fills tmpl, patches and comps: AppendOriginSet's stored
+// order encoding with symbolic pointers.
+func (t *OriginSet) buildTemplate() {
+	// at maps a suffix number to its first occurrence: in the question's
+	// origin (fromSet false) or in tmpl; set tells which are known.
+	var at [maxOriginIDs]originPatch
+	var set [maxOriginIDs]bool
+	for k := range t.norigin {
+		at[k], set[k] = originPatch{rel: uint16(t.originRel[k])}, true
+	}
+	b := make([]byte, 0, t.maxSize)
+	pointer := func(p originPatch) {
+		t.patches = append(t.patches, originPatch{pos: uint16(len(b)), rel: p.rel, fromSet: p.fromSet})
+		b = append(b, 0, 0)
+	}
+	putName := func(n *originName) {
+		i := 0
+		for _, id := range n.ids {
+			if set[id] {
+				pointer(at[id])
+				return
+			}
+			l := int(n.wire[i])
+			at[id], set[id] = originPatch{rel: uint16(len(b)), fromSet: true}, true
+			t.comps = append(t.comps, uint16(len(b)))
+			b = append(b, n.wire[i:i+1+l]...)
+			i += 1 + l
+		}
+		b = append(b, 0)
+	}
+	for k := range t.recs {
+		r := &t.recs[k]
+		pointer(originPatch{})
+		b = append(b, r.head[:]...)
+		lenAt := len(b)
+		b = append(b, 0, 0)
+		switch r.kind {
+		case rdataName:
+			putName(&r.names[0])
+		case rdataSOA:
+			putName(&r.names[0])
+			putName(&r.names[1])
+		}
+		b = append(b, r.raw...)
+		binary.BigEndian.PutUint16(b[lenAt:], uint16(len(b)-lenAt-2))
+	}
+	t.tmpl = b
 }
 
 // selfCheck compares the prepared path with AppendTTL after a question
@@ -240,18 +305,44 @@ func (w *Writer) AppendOriginSet(s Section, t *OriginSet, order []uint8) bool {
 	if start+t.maxSize > w.limit || start+t.maxSize > 0x4000 || w.ncomp+t.maxComp > maxComp {
 		return false
 	}
+	originStart := HeaderLen + nl - ol
+	ncomp := w.ncomp
+	if order == nil {
+		// The stored order: the template with its pointers patched.
+		w.buf = append(w.buf, t.tmpl...)
+		b := w.buf[start:]
+		for _, p := range t.patches {
+			off := originStart + int(p.rel)
+			if p.fromSet {
+				off = start + int(p.rel)
+			}
+			b[p.pos], b[p.pos+1] = 0xC0|byte(off>>8), byte(off)
+		}
+		for _, c := range t.comps {
+			w.comp[w.ncomp] = uint16(start + int(c))
+			w.ncomp++
+		}
+	} else {
+		w.appendOriginOrder(t, order, originStart)
+	}
+	n := uint16(len(t.recs))
+	w.sec = s
+	w.setStart, w.setComp, w.setCount = start, ncomp, n
+	w.setSec, w.setType, w.setClass, w.setOwner = s, t.typ, t.class, originStart
+	w.counts[s] += n
+	return true
+}
+
+// appendOriginOrder writes the records of t in the given order, the
+// question's origin at originStart.
+func (w *Writer) appendOriginOrder(t *OriginSet, order []uint8, originStart int) {
 	// at maps a suffix number to the offset of its first occurrence.
 	var at [maxOriginIDs]uint16
-	originStart := HeaderLen + nl - ol
 	for k := range t.norigin {
 		at[k] = uint16(originStart + int(t.originRel[k]))
 	}
-	ncomp := w.ncomp
-	for k := range t.recs {
-		r := &t.recs[k]
-		if order != nil {
-			r = &t.recs[order[k]]
-		}
+	for _, o := range order {
+		r := &t.recs[o]
 		w.buf = append(w.buf, 0xC0|byte(originStart>>8), byte(originStart))
 		w.buf = append(w.buf, r.head[:]...)
 		lenAt := len(w.buf)
@@ -266,12 +357,6 @@ func (w *Writer) AppendOriginSet(s Section, t *OriginSet, order []uint8) bool {
 		w.buf = append(w.buf, r.raw...)
 		binary.BigEndian.PutUint16(w.buf[lenAt:], uint16(len(w.buf)-lenAt-2))
 	}
-	n := uint16(len(t.recs))
-	w.sec = s
-	w.setStart, w.setComp, w.setCount = start, ncomp, n
-	w.setSec, w.setType, w.setClass, w.setOwner = s, t.typ, t.class, originStart
-	w.counts[s] += n
-	return true
 }
 
 // putOriginName writes n compressed against the suffixes in at, entering

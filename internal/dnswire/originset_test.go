@@ -150,12 +150,12 @@ func TestOriginSetTruncation(t *testing.T) {
 	}
 }
 
-// permutations returns every order of n records (nil for one record).
+// permutations returns every order of n records, and nil (the stored order).
 func permutations(n int) [][]uint8 {
 	if n == 1 {
 		return [][]uint8{nil}
 	}
-	var out [][]uint8
+	out := [][]uint8{nil} // the stored order, through the template
 	var rec func(p []uint8, used int)
 	rec = func(p []uint8, used int) {
 		if len(p) == n {

@@ -367,11 +367,11 @@ func (t *Table) buildGroups() {
 // the synthetic deep locations with per-service groups.
 func (t *Table) buildCoverageLinks(b *Builder) {
 	if t.cz != nil {
-		t.czLink = make([]int32, t.cz.Len())
+		t.czLink = make([]czLink, t.cz.Len())
 		for z := range t.czLink {
-			t.czLink[z] = -1
+			t.czLink[z] = czLink{loc: -1}
 			if li, ok := t.locIndex[t.cz.Zone(z).Name]; ok {
-				t.czLink[z] = li
+				t.czLink[z] = czLink{loc: li, cz: t.locs[li].Localization.CZ}
 			}
 		}
 	}

@@ -154,13 +154,13 @@ func (t *Table) czLocation(h *Health, ip netip.Addr, ds *DeliveryService, v6 boo
 	if !ok {
 		return nil
 	}
-	zone := t.cz.Zone(z)
-	if li := t.czLink[z]; li >= 0 {
-		loc := &t.locs[li]
-		if !loc.Localization.CZ {
+	if link := t.czLink[z]; link.loc >= 0 {
+		li := link.loc
+		if !link.cz {
 			sel.continueGeo = false
 			return nil
 		}
+		loc := &t.locs[li]
 		if anyAvailable(h, ds.groupAt(li), v6) {
 			return loc
 		}
@@ -181,6 +181,7 @@ func (t *Table) czLocation(h *Health, ip netip.Addr, ds *DeliveryService, v6 boo
 			}
 		}
 	}
+	zone := t.cz.Zone(z)
 	if !zone.HasCoordinates {
 		return nil
 	}

@@ -43,7 +43,7 @@ type Table struct {
 	locIndex map[string]int32
 
 	cz       *czf.Table
-	czLink   []int32 // per coverage zone: edge location index, or -1
+	czLink   []czLink // per coverage zone: its edge location
 	orders   zoneOrders
 	deep     *czf.Table
 	deepLocs []deepLocation // per deep coverage zone
@@ -135,6 +135,14 @@ type deepLocation struct {
 	ring     *hashring.Ring
 	// byDS maps a delivery service to the group of its caches here.
 	byDS map[int32]*group
+}
+
+// czLink is a coverage zone's edge location: its index (-1 for none) and
+// whether the location localizes by coverage zone, so that the zone's
+// lookup reads neither Location nor control.EdgeLocation.
+type czLink struct {
+	loc int32
+	cz  bool
 }
 
 type geoRedirectType uint8

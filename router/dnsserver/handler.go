@@ -176,7 +176,22 @@ func NewProcessor(h Handler) *Processor {
 // The size limit is the query's UDP limit over UDP (512 without EDNS, else
 // the client's size within [512, 1232]) and 65535 over TCP, capped by
 // cap(dst). msg must stay unchanged until Serve returns.
+// A panicking handler is recovered: the query is counted as DropPanic and
+// Serve returns nil.
 func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) (resp []byte) {
+	defer func() {
+		if recover() != nil {
+			p.shard.drops[DropPanic].Add(1)
+			resp = nil
+		}
+	}()
+	return p.serve(dst, msg, client, tr)
+}
+
+// serve is Serve without the recovery: a panicking handler panics out of
+// it, and the caller must recover and count the drop (Serve does; the
+// Linux UDP engine recovers once per batch).
+func (p *Processor) serve(dst, msg []byte, client netip.AddrPort, tr Transport) []byte {
 	p.n++
 	sampled := p.n&(latencySampleEvery-1) == 0
 	var start time.Time
@@ -184,12 +199,6 @@ func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) 
 		start = time.Now()
 	}
 	st := p.shard
-	defer func() {
-		if recover() != nil {
-			st.drops[DropPanic].Add(1)
-			resp = nil
-		}
-	}()
 	q := &p.q
 	v := q.Parse(msg)
 	if v == dnswire.Drop {

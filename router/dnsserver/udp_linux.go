@@ -257,8 +257,26 @@ func detachUDP(c *net.UDPConn) (int, error) {
 // processBatch runs every received datagram through p and queues the
 // responses, addressed to the sender, in the transmit headers.
 func (s *Server) processBatch(b *udpBatch, p *Processor) {
-	m := 0
-	for i := range b.n {
+	i, m := 0, 0
+	for i < b.n {
+		i, m = processFrom(b, p, i, m)
+	}
+	b.sendFrom, b.sendTo = 0, m
+}
+
+// processFrom serves the datagrams of b from i on, with m responses
+// queued, and returns where it stopped and the responses queued. A
+// panicking handler stops it after that datagram, counted as DropPanic and
+// without a response, as Processor.Serve does; processBatch then goes on
+// with the next. One recovery per batch instead of one per query.
+func processFrom(b *udpBatch, p *Processor, i, m int) (next, queued int) {
+	defer func() {
+		if recover() != nil {
+			p.shard.drops[DropPanic].Add(1)
+			next, queued = i+1, m
+		}
+	}()
+	for ; i < b.n; i++ {
 		h := &b.rxHdrs[i]
 		if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
 			p.shard.drops[DropOversize].Add(1)
@@ -267,7 +285,7 @@ func (s *Server) processBatch(b *udpBatch, p *Processor) {
 		msg := b.rx[i*rxSlot : i*rxSlot+int(h.Len)]
 		client := sockaddrAddrPort(b.names[i][:])
 		dst := b.tx[m*dnswire.MaxUDPSize : m*dnswire.MaxUDPSize : (m+1)*dnswire.MaxUDPSize]
-		resp := p.Serve(dst, msg, client, UDP)
+		resp := p.serve(dst, msg, client, UDP)
 		if resp == nil {
 			continue
 		}
@@ -278,7 +296,7 @@ func (s *Server) processBatch(b *udpBatch, p *Processor) {
 		b.txIov[m].SetLen(len(resp))
 		m++
 	}
-	b.sendFrom, b.sendTo = 0, m
+	return i, m
 }
 
 // flushBatch sends the queued responses, skipping one that the kernel

@@ -30,8 +30,9 @@ type queryState struct {
 
 	rcode    int
 	aa       bool
-	nsApex   []byte // apex whose NS RRset is already in the answer
-	answers  []accesslog.DNSAnswer
+	nsApex   []byte                // apex whose NS RRset is already in the answer
+	answers  []accesslog.DNSAnswer // when logging
+	logging  bool                  // the access log is on: note answers
 	rtype    accesslog.ResultType
 	rdtl     accesslog.ResultDetails
 	hasLoc   bool
@@ -437,7 +438,7 @@ func appendRR(st *queryState, w *Response, sec dnswire.Section, owner dnswire.Ow
 	if !w.AppendTTL(sec, owner, rr, ttl) {
 		return false
 	}
-	if log && sec == dnswire.Answer {
+	if log && st.logging && sec == dnswire.Answer {
 		st.answers = append(st.answers, accesslog.DNSAnswer{TTL: ttl, Type: rr.Type, RData: rr.RData()})
 	}
 	return true

@@ -128,6 +128,7 @@ func (h *RoutingHandler) ServeDNS(w *Response, q *dnswire.Query, client netip.Ad
 		w.SetHandlerState(st)
 	}
 	st.reset(client.Addr().Unmap())
+	st.logging = h.opts.AccessLog != nil
 	resolve(c, st, w, q)
 	w.SetRcode(st.rcode)
 	w.SetAuthoritative(st.aa)

@@ -111,12 +111,15 @@ func (w *Writer) Start(dst []byte, q *Query, max int) {
 		w.noQ = true
 		return
 	}
-	w.buf = append(w.buf, q.msg[HeaderLen:q.qEnd]...)
-	for off := HeaderLen; q.msg[off] != 0 && w.ncomp < maxComp; off += 1 + int(q.msg[off]) {
-		w.comp[w.ncomp] = uint16(off)
-		w.ncomp++
+	qs := q.msg[HeaderLen:q.qEnd]
+	w.buf = append(w.buf, qs...)
+	// Enter the question's labels, counting in a local (no store per label).
+	n := 0
+	for off := 0; off < len(qs) && qs[off] != 0 && n < maxComp; off += 1 + int(qs[off]) {
+		w.comp[n] = uint16(HeaderLen + off)
+		n++
 	}
-	w.qcomp = w.ncomp
+	w.ncomp, w.qcomp = n, n
 }
 
 // SetRcode sets the response code; values above 15 (BADVERS) go into the

@@ -90,3 +90,29 @@ func BenchmarkWriteCompressedOwner(b *testing.B) {
 		w.Finish()
 	}
 }
+
+// BenchmarkAppendOriginSet writes a routed answer's authority section: the
+// one-record NS set of the zone the question lies in.
+func BenchmarkAppendOriginSet(b *testing.B) {
+	in := newBenchInputs(b)
+	var q Query
+	var w Writer
+	if q.Parse(in.ecs) != Accept {
+		b.Fatal("parse")
+	}
+	origin, _ := AppendName(nil, "dns-test.thecdn.example.com.")
+	set := NewOriginSet(origin, []RR{*mustRR(NewNS("tr0.thecdn.example.com.", 3600))})
+	if set == nil {
+		b.Fatal("set not prepared")
+	}
+	w.Start(in.buf, &q, q.UDPLimit())
+	w.Append(Answer, OwnerAt(QuestionOffset), in.a1)
+	mark, counts, sec, ncomp := len(w.buf), w.counts, w.sec, w.ncomp
+	b.ReportAllocs()
+	for b.Loop() {
+		w.buf, w.counts, w.sec, w.ncomp, w.setCount = w.buf[:mark], counts, sec, ncomp, 0
+		if !w.AppendOriginSet(Authority, set, nil) {
+			b.Fatal("not written")
+		}
+	}
+}

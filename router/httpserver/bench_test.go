@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -202,5 +205,35 @@ func TestLatencySampling(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestParseIPv4Fast: the dotted-quad fast path agrees with netip.ParseAddr
+// wherever it answers, and answers for every plain address.
+func TestParseIPv4Fast(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	alpha := "0123456789.."
+	check := func(s string) {
+		got, ok := parseIPv4Fast([]byte(s))
+		want, err := netip.ParseAddr(s)
+		if ok && (err != nil || got != want) {
+			t.Fatalf("%q: fast %v, netip %v %v", s, got, want, err)
+		}
+		if !ok && err == nil && want.Is4() && !strings.Contains(s, ":") {
+			t.Fatalf("%q: fast path declined a plain IPv4 address", s)
+		}
+	}
+	for _, s := range []string{"12.34.0.1", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.", "1..2.3", "1.2.3.4.5", "1234.1.1.1", ""} {
+		check(s)
+	}
+	for range 200000 {
+		b := make([]byte, 1+rng.IntN(15))
+		for i := range b {
+			b[i] = alpha[rng.IntN(len(alpha))]
+		}
+		check(string(b))
+	}
+	for range 20000 {
+		check(fmt.Sprintf("%d.%d.%d.%d", rng.IntN(256), rng.IntN(256), rng.IntN(256), rng.IntN(256)))
 	}
 }

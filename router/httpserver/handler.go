@@ -427,6 +427,37 @@ func equalFoldASCII(b []byte, s string) bool {
 	return true
 }
 
+// parseIPv4Fast parses a dotted-quad IPv4 address ("12.34.0.1"): four
+// decimal fields of 1 to 3 digits, no leading zeros (netip.ParseAddr
+// rejects them), each at most 255. Anything else is left to
+// netip.ParseAddr (ok false).
+func parseIPv4Fast(b []byte) (netip.Addr, bool) {
+	var ip [4]byte
+	field, i := 0, 0
+	for ; field < 4; field++ {
+		start, v := i, 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' && i-start < 3 {
+			v = v*10 + int(b[i]-'0')
+			i++
+		}
+		n := i - start
+		if n == 0 || v > 255 || n > 1 && b[start] == '0' {
+			return netip.Addr{}, false
+		}
+		ip[field] = byte(v)
+		if field < 3 {
+			if i >= len(b) || b[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+	}
+	if i != len(b) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(ip), true
+}
+
 func nilIfEmpty(b []byte) []byte {
 	if len(b) == 0 {
 		return nil
@@ -453,6 +484,9 @@ func parseAddrBytes(w *work, b []byte) (netip.Addr, bool) {
 	}
 	if len(b) == 0 || len(b) > 64 {
 		return netip.Addr{}, false
+	}
+	if a, ok := parseIPv4Fast(b); ok {
+		return a, true
 	}
 	for _, c := range b {
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':') {

@@ -3,6 +3,7 @@ package httpserver
 import (
 	"crypto/tls"
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"sync"
@@ -45,10 +46,11 @@ type connTimeouts struct {
 // ConnectionState, so fasthttp still knows the connection is TLS.
 type deadlineListener struct {
 	net.Listener
-	t     connTimeouts
-	now   atomic.Int64 // the coarse clock: Unix nanoseconds of the last sweep
-	mu    sync.Mutex
-	conns map[*deadlineConn]struct{}
+	t        connTimeouts
+	now      atomic.Int64 // the coarse clock: Unix nanoseconds of the last sweep
+	draining atomic.Bool  // shutting down: connections between requests are cut
+	mu       sync.Mutex
+	conns    map[*deadlineConn]struct{}
 }
 
 func newDeadlineListener(ln net.Listener, t connTimeouts) *deadlineListener {
@@ -88,16 +90,32 @@ func (l *deadlineListener) deadline(d time.Duration) int64 {
 	return l.now.Load() + int64(d+l.t.tick)
 }
 
-// sweep enforces every recorded deadline that is not after now.
+// sweep enforces every recorded deadline that is not after now; while
+// draining, also the read deadline of every connection between requests.
 func (l *deadlineListener) sweep(now time.Time) {
 	n := now.UnixNano()
 	l.now.Store(n)
+	draining := l.draining.Load()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for c := range l.conns {
-		c.enforce(&c.rd, n, c.Conn.SetReadDeadline)
+		if draining && !c.inRequest.Load() {
+			c.enforce(&c.rd, math.MaxInt64, c.Conn.SetReadDeadline)
+		} else {
+			c.enforce(&c.rd, n, c.Conn.SetReadDeadline)
+		}
 		c.enforce(&c.wd, n, c.Conn.SetWriteDeadline)
 	}
+}
+
+// drain starts cutting the connections that wait for a request (a fresh
+// one, or a keep-alive one between requests) at once and at every sweep
+// from now on, so that a shutdown does not wait for their timeouts;
+// requests in progress finish (fasthttp closes their connections after
+// the response).
+func (l *deadlineListener) drain() {
+	l.draining.Store(true)
+	l.sweep(time.Now())
 }
 
 // runSweeper advances the coarse clock and sweeps every tick until done is
@@ -142,7 +160,7 @@ var pastDeadline = time.Unix(1, 0)
 
 func (c *deadlineConn) enforce(d *atomic.Int64, now int64, set func(time.Time) error) {
 	v := d.Load()
-	if v <= 0 || v > now {
+	if v == aborted || v > now || v == 0 && now != math.MaxInt64 {
 		return
 	}
 	c.mu.Lock()

@@ -238,3 +238,54 @@ func TestRoutingTimeouts(t *testing.T) {
 	}()
 	wg.Wait()
 }
+
+// TestShutdownCutsWaitingConnections: a connection that never sent a
+// request and one between keep-alive requests do not hold up Run's return
+// (fasthttp alone counts a fresh connection idle only after 5 s, as long
+// as the shutdown timeout).
+func TestShutdownCutsWaitingConnections(t *testing.T) {
+	rt := router.New(hashring.MD5, nil)
+	tab, err := rt.Publish(loadSet(t, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Router: rt, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Publish(tab); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	addr := srv.HTTPAddr().String()
+	fresh, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	kept, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	kept.Write([]byte("GET /a HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\nX-MM-Client-IP: 12.34.0.1\r\n\r\n"))
+	if line, err := bufio.NewReader(kept).ReadString('\n'); err != nil || !strings.Contains(line, "302") {
+		t.Fatalf("keep-alive request: %q, %v", line, err)
+	}
+	time.Sleep(50 * time.Millisecond) // let the fresh connection be accepted
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if el := time.Since(start); el > 2*time.Second {
+			t.Fatalf("Run returned %v after cancel", el)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+}

@@ -258,17 +258,23 @@ func (s *Server) Run(ctx context.Context) error {
 	// above TLS (when tlsConfig is set).
 	timeouts := connTimeouts{read: s.cfg.Limits.ReadTimeout, write: s.cfg.Limits.WriteTimeout,
 		idle: s.cfg.Limits.IdleTimeout, tick: s.cfg.Limits.TimeoutTick}
+	var dls []*deadlineListener
 	serveRouting := func(raw net.Listener, tlsConfig *tls.Config) {
 		ln := raw
 		if tlsConfig != nil {
 			ln = tls.NewListener(raw, tlsConfig)
 		}
 		dl := newDeadlineListener(ln, timeouts)
+		dls = append(dls, dl)
+		// The sweeper runs until Serve returns: timeouts and draining
+		// go on during the shutdown.
+		served := make(chan struct{})
 		g.Go(func() error {
-			dl.runSweeper(gctx.Done())
+			dl.runSweeper(served)
 			return nil
 		})
 		g.Go(func() error {
+			defer close(served)
 			select {
 			case <-s.ready:
 			case <-gctx.Done():
@@ -285,6 +291,11 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	g.Go(func() error {
 		<-gctx.Done()
+		// Connections waiting for a request are cut now rather than when
+		// fasthttp counts them idle (5 s after accept for a fresh one).
+		for _, dl := range dls {
+			dl.drain()
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), DefaultShutdownTimeout)
 		defer cancel()
 		err := errors.Join(s.routing.ShutdownWithContext(sctx), s.api.ShutdownWithContext(sctx))

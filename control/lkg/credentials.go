@@ -2,6 +2,7 @@ package lkg
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 )
@@ -21,4 +22,27 @@ func ReadCredentials(path string) (user, password string, err error) {
 		return "", "", fmt.Errorf("credentials file %s: first line must be user:password", path)
 	}
 	return user, password, nil
+}
+
+// RedactURL returns the source URL raw with its password replaced by "***"
+// (and a password= parameter likewise), for messages and logs of the
+// network sources.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Cut anything between "://" and "@" rather than risk printing it.
+		if i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@'); i >= 0 && j > i {
+			return raw[:i+3] + "***" + raw[j:]
+		}
+		return "(unparsable URL)"
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "***")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "***")
+		u.RawQuery = q.Encode()
+	}
+	return strings.Replace(u.String(), "%2A%2A%2A", "***", -1)
 }

@@ -114,10 +114,10 @@ type endpoint struct {
 func New(opts Options) (*Source, error) {
 	u, err := url.Parse(opts.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("ops API source: URL %q: want http(s)://host[/prefix]", redactURL(opts.URL))
+		return nil, fmt.Errorf("ops API source: URL %q: want http(s)://host[/prefix]", lkg.RedactURL(opts.URL))
 	}
 	if u.User != nil || u.RawQuery != "" {
-		return nil, fmt.Errorf("ops API source: URL %s: credentials and parameters go in Options, not the URL", redactURL(opts.URL))
+		return nil, fmt.Errorf("ops API source: URL %s: credentials and parameters go in Options, not the URL", lkg.RedactURL(opts.URL))
 	}
 	if opts.CDN == "" {
 		return nil, errors.New("ops API source: the CDN name is required (?cdn=NAME)")

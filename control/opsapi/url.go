@@ -27,7 +27,7 @@ const ParamCDN = "cdn"
 func ParseSource(raw, credentialsFile string, getenv func(string) string) (Options, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Options{}, fmt.Errorf("ops API source %s: not a URL", redactURL(raw))
+		return Options{}, fmt.Errorf("ops API source %s: not a URL", lkg.RedactURL(raw))
 	}
 	var problems []string
 	if u.Scheme != "http" && u.Scheme != "https" {
@@ -58,7 +58,7 @@ func ParseSource(raw, credentialsFile string, getenv func(string) string) (Optio
 		problems = append(problems, "fragment not allowed")
 	}
 	if len(problems) > 0 {
-		return Options{}, fmt.Errorf("ops API source %s: %s", redactURL(raw), strings.Join(problems, "; "))
+		return Options{}, fmt.Errorf("ops API source %s: %s", lkg.RedactURL(raw), strings.Join(problems, "; "))
 	}
 	opts := Options{CDN: cdn}
 	if u.User != nil {
@@ -77,19 +77,4 @@ func ParseSource(raw, credentialsFile string, getenv func(string) string) (Optio
 	base := url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}
 	opts.URL = base.String()
 	return opts, nil
-}
-
-// redactURL returns raw with any password replaced by "***".
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@'); i >= 0 && j > i {
-			return raw[:i+3] + "***" + raw[j:]
-		}
-		return "(unparsable URL)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	return strings.Replace(u.String(), "%2A%2A%2A", "***", 1)
 }

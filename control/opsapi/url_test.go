@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/signpost-cdn/signpost/control/lkg"
 )
 
 func TestParseSource(t *testing.T) {
@@ -41,7 +43,7 @@ func TestParseSource(t *testing.T) {
 			t.Errorf("%s: %v (want %q, no password)", c.in, err, c.want)
 		}
 	}
-	if got := redactURL("https://u:topsecret@h/?cdn=a"); got != "https://u:***@h/?cdn=a" {
+	if got := lkg.RedactURL("https://u:topsecret@h/?cdn=a"); got != "https://u:***@h/?cdn=a" {
 		t.Errorf("redactURL: %s", got)
 	}
 }

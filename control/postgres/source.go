@@ -110,7 +110,7 @@ func New(opts Options) (*Source, error) {
 	}
 	cfg, err := pgx.ParseConfig(opts.URL)
 	if err != nil {
-		return nil, fmt.Errorf("postgres source: database URL %s: %w", Redact(opts.URL), redactErr(err, opts))
+		return nil, fmt.Errorf("postgres source: database URL %s: %w", lkg.RedactURL(opts.URL), redactErr(err, opts))
 	}
 	if opts.Username != "" {
 		cfg.User = opts.Username
@@ -151,7 +151,7 @@ func New(opts Options) (*Source, error) {
 	if opts.LocalDir == "" {
 		opts.LocalDir = opts.StateDir
 	}
-	log := opts.Logger.With("source", Redact(opts.URL), "cdn", opts.CDN, "mode", string(opts.Mode))
+	log := opts.Logger.With("source", lkg.RedactURL(opts.URL), "cdn", opts.CDN, "mode", string(opts.Mode))
 	s := &Source{opts: opts, cfg: cfg, log: log,
 		files: lkg.New(lkg.Options{StateDir: opts.StateDir, Logger: log}),
 		local: lkg.NewLocal(opts.LocalDir, lkg.LocalFiles()...)}

@@ -25,10 +25,10 @@ const (
 func ParseSource(raw, credentialsFile string) (Options, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return Options{}, fmt.Errorf("postgres source %s: %w", Redact(raw), errors.Unwrap(err))
+		return Options{}, fmt.Errorf("postgres source %s: %w", lkg.RedactURL(raw), errors.Unwrap(err))
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
-		return Options{}, fmt.Errorf("postgres source %s: scheme must be postgres:// or postgresql://", Redact(raw))
+		return Options{}, fmt.Errorf("postgres source %s: scheme must be postgres:// or postgresql://", lkg.RedactURL(raw))
 	}
 	q := u.Query()
 	opts := Options{CDN: q.Get(ParamCDN), Mode: Mode(q.Get(ParamMode))}
@@ -45,7 +45,7 @@ func ParseSource(raw, credentialsFile string) (Options, error) {
 		problems = append(problems, fmt.Sprintf("mode %q: want %s or %s", opts.Mode, ModeSignpost, ModeTrafficOps))
 	}
 	if len(problems) > 0 {
-		return Options{}, fmt.Errorf("postgres source %s: %s", Redact(raw), strings.Join(problems, "; "))
+		return Options{}, fmt.Errorf("postgres source %s: %s", lkg.RedactURL(raw), strings.Join(problems, "; "))
 	}
 	q.Del(ParamCDN)
 	q.Del(ParamMode)
@@ -59,28 +59,6 @@ func ParseSource(raw, credentialsFile string) (Options, error) {
 		opts.Username, opts.Password = user, pass
 	}
 	return opts, nil
-}
-
-// Redact returns the URL with its password replaced by "***" (and a
-// password= parameter likewise), for messages.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		// Cut anything between "://" and "@" rather than risk printing it.
-		if i, j := strings.Index(raw, "://"), strings.LastIndexByte(raw, '@'); i >= 0 && j > i {
-			return raw[:i+3] + "***" + raw[j:]
-		}
-		return "(unparsable URL)"
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "***")
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "***")
-		u.RawQuery = q.Encode()
-	}
-	return strings.Replace(u.String(), "%2A%2A%2A", "***", -1)
 }
 
 // redactErr removes the password from an error's text (pgx errors can

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/signpost-cdn/signpost/control/lkg"
 )
 
 func TestParseSource(t *testing.T) {
@@ -50,7 +52,7 @@ func TestRedact(t *testing.T) {
 		"postgres://db/ops?password=topsecret&cdn=a": "postgres://db/ops?cdn=a&password=***",
 		"postgres://u@db/ops":                        "postgres://u@db/ops",
 	} {
-		if got := Redact(in); got != want {
+		if got := lkg.RedactURL(in); got != want {
 			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -29,11 +29,9 @@ type AnonymousPolicy struct {
 // whitelist entry that is not a CIDR of the list's family, a redirect URL
 // that is not absolute http(s).
 func ParseAnonymousPolicy(name string, data []byte) (*AnonymousPolicy, error) {
-	p := &problems{file: name}
-	root, err := parseTree(data)
+	p, root, err := parseDocument(name, data)
 	if err != nil {
-		p.error("", "", err.Error())
-		return nil, p.result()
+		return nil, err
 	}
 	if !p.object(root, "", true) {
 		return nil, p.result()

@@ -68,11 +68,9 @@ func (h *CrStates) DeliveryService(xmlID string) (DSState, bool) {
 // ParseCrStates decodes and validates a health document. "caches" is
 // required; "deliveryServices" is optional.
 func ParseCrStates(name string, data []byte) (*CrStates, error) {
-	p := &problems{file: name}
-	root, err := parseTree(data)
+	p, root, err := parseDocument(name, data)
 	if err != nil {
-		p.error("", "", err.Error())
-		return nil, p.result()
+		return nil, err
 	}
 	if r := root.get("response"); r != nil && r.kind == kindObject && !root.has("caches") {
 		root = r

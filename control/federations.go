@@ -66,11 +66,9 @@ func (f *Federations) Lookup(xmlID string, addr netip.Addr) (*FederationMapping,
 // ParseFederations decodes and validates a federations document: cname and
 // ttl are required per mapping; invalid CIDRs are skipped with a warning.
 func ParseFederations(name string, data []byte) (*Federations, error) {
-	p := &problems{file: name}
-	root, err := parseTree(data)
+	p, root, err := parseDocument(name, data)
 	if err != nil {
-		p.error("", "", err.Error())
-		return nil, p.result()
+		return nil, err
 	}
 	list, lp := listRoot(p, root)
 	f := &Federations{index: map[string]int{}}

@@ -95,6 +95,19 @@ func (n *node) text() string {
 func (n *node) isNull() bool { return n == nil || n.kind == kindNull }
 
 // parseTree decodes data into a tree. Errors carry the byte offset.
+// parseDocument starts decoding the dataset file name: its problem list
+// and its JSON tree. A document that is not JSON is the error, naming the
+// file.
+func parseDocument(name string, data []byte) (*problems, *node, error) {
+	p := &problems{file: name}
+	root, err := parseTree(data)
+	if err != nil {
+		p.error("", "", err.Error())
+		return nil, nil, p.result()
+	}
+	return p, root, nil
+}
+
 func parseTree(data []byte) (*node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

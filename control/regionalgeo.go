@@ -74,11 +74,9 @@ func (r *RegionalGeoblock) RulesFor(xmlID string) []int {
 // (absolutely) to a URL its own regex matches, or is a steering rule with a
 // relative redirect; invalid coordinate ranges are dropped with a warning.
 func ParseRegionalGeoblock(name string, data []byte) (*RegionalGeoblock, error) {
-	p := &problems{file: name}
-	root, err := parseTree(data)
+	p, root, err := parseDocument(name, data)
 	if err != nil {
-		p.error("", "", err.Error())
-		return nil, p.result()
+		return nil, err
 	}
 	if !p.object(root, "", true) {
 		return nil, p.result()

@@ -12,11 +12,9 @@ import (
 // *ValidationError listing every problem; an accepted one carries its
 // warnings in Snapshot.Warnings.
 func ParseSnapshot(name string, data []byte) (*Snapshot, error) {
-	p := &problems{file: name}
-	root, err := parseTree(data)
+	p, root, err := parseDocument(name, data)
 	if err != nil {
-		p.error("", "", err.Error())
-		return nil, p.result()
+		return nil, err
 	}
 	root = unwrapResponse(root)
 	s := decodeSnapshot(p, root)

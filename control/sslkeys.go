@@ -77,11 +77,9 @@ func ParseTLSKeys(name string, data []byte) (*TLSKeys, error) {
 }
 
 func parseTLSKeys(name string, data []byte, now time.Time) (*TLSKeys, error) {
-	p := &problems{file: name}
-	root, err := parseTree(data)
+	p, root, err := parseDocument(name, data)
 	if err != nil {
-		p.error("", "", err.Error())
-		return nil, p.result()
+		return nil, err
 	}
 	list, lp := listRoot(p, root)
 	if err := p.result(); err != nil {

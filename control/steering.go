@@ -91,11 +91,9 @@ func listRoot(p *problems, root *node) (*node, string) {
 
 // ParseSteering decodes and validates a steering document.
 func ParseSteering(name string, data []byte) (*Steering, error) {
-	p := &problems{file: name}
-	root, err := parseTree(data)
+	p, root, err := parseDocument(name, data)
 	if err != nil {
-		p.error("", "", err.Error())
-		return nil, p.result()
+		return nil, err
 	}
 	list, lp := listRoot(p, root)
 	s := &Steering{index: map[string]int{}}

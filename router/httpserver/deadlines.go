@@ -242,6 +242,10 @@ func (c *deadlineConn) setNow(d *atomic.Int64, t time.Time, set func(time.Time) 
 	return set(t)
 }
 
+// peerAddr returns the remote address decoded at accept (also for a
+// deadlineTLSConn, which embeds the deadlineConn).
+func (c *deadlineConn) peerAddr() netip.Addr { return c.peer }
+
 func (c *deadlineConn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
 		c.ln.remove(c)
@@ -255,6 +259,9 @@ type deadlineTLSConn struct {
 	*deadlineConn
 	tc *tls.Conn
 }
+
+// Both connection types give the handler the peer decoded at accept.
+var _ interface{ peerAddr() netip.Addr } = (*deadlineTLSConn)(nil)
 
 func (c *deadlineTLSConn) Handshake() error                     { return c.tc.Handshake() }
 func (c *deadlineTLSConn) ConnectionState() tls.ConnectionState { return c.tc.ConnectionState() }

@@ -378,14 +378,9 @@ func rgbOf(r *router.RegionalGeoResult) accesslog.RegionalGeo {
 // peerAddr returns the TCP peer address (unmapped), as decoded once per
 // connection by the routing listener.
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	switch c := ctx.Conn().(type) {
-	case *deadlineConn:
-		if c.peer.IsValid() {
-			return c.peer
-		}
-	case *deadlineTLSConn:
-		if c.peer.IsValid() {
-			return c.peer
+	if c, ok := ctx.Conn().(interface{ peerAddr() netip.Addr }); ok {
+		if a := c.peerAddr(); a.IsValid() {
+			return a
 		}
 	}
 	a, _ := netip.AddrFromSlice(ctx.RemoteIP())

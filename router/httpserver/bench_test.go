@@ -21,26 +21,43 @@ import (
 	"github.com/signpost-cdn/signpost/router/accesslog"
 )
 
-// newBenchServer returns a published server (no listeners) with an access
-// log written to io.Discard.
+// newBenchServer returns a published server (no listeners), with an
+// access log written to io.Discard when withLog.
 func newBenchServer(tb testing.TB, withLog bool) *Server {
+	tb.Helper()
+	var cfg Config
+	if withLog {
+		cfg.AccessLog = discardAccessLog(tb)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { cfg.AccessLog.Run(ctx); close(done) }()
+		tb.Cleanup(func() { cancel(); <-done })
+	}
+	return newFixtureServer(tb, cfg)
+}
+
+// discardAccessLog returns an access log writer to io.Discard (not running).
+func discardAccessLog(tb testing.TB) *accesslog.Writer {
+	tb.Helper()
+	w, err := accesslog.New(accesslog.Config{Out: io.Discard})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return w
+}
+
+// newFixtureServer returns a Server for cfg (Router and, when unset,
+// Logger filled in) with the fixture's table published; it is not running.
+func newFixtureServer(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
 	rt := router.New(hashring.MD5, nil)
 	tab, err := rt.Publish(loadSet(tb, nil))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cfg := Config{Router: rt, Logger: slog.New(slog.DiscardHandler)}
-	if withLog {
-		w, err := accesslog.New(accesslog.Config{Out: io.Discard})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { w.Run(ctx); close(done) }()
-		tb.Cleanup(func() { cancel(); <-done })
-		cfg.AccessLog = w
+	cfg.Router = rt
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s, err := New(cfg)
 	if err != nil {
@@ -50,6 +67,20 @@ func newBenchServer(tb testing.TB, withLog bool) *Server {
 		tb.Fatal(err)
 	}
 	return s
+}
+
+// runFixtureServer runs newFixtureServer(cfg) (and its access log, if any)
+// until cancel; done receives Run's result.
+func runFixtureServer(t *testing.T, cfg Config) (s *Server, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	s = newFixtureServer(t, cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	if cfg.AccessLog != nil {
+		go cfg.AccessLog.Run(ctx)
+	}
+	d := make(chan error, 1)
+	go func() { d <- s.Run(ctx) }()
+	return s, cancel, d
 }
 
 // benchCtx returns a reusable RequestCtx holding the request.
@@ -147,33 +178,12 @@ func BenchmarkRoutingMix(b *testing.B) {
 // is counted; with one, every request is timed.
 func TestLatencySampling(t *testing.T) {
 	for _, withLog := range []bool{false, true} {
-		rt := router.New(hashring.MD5, nil)
-		tab, err := rt.Publish(loadSet(t, nil))
-		if err != nil {
-			t.Fatal(err)
-		}
 		ln := fasthttputil.NewInmemoryListener()
-		cfg := Config{Router: rt, HTTPListener: ln, Logger: slog.New(slog.DiscardHandler)}
+		cfg := Config{HTTPListener: ln}
 		if withLog {
-			w, err := accesslog.New(accesslog.Config{Out: io.Discard})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg.AccessLog = w
+			cfg.AccessLog = discardAccessLog(t)
 		}
-		s, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Publish(tab); err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- s.Run(ctx) }()
-		if cfg.AccessLog != nil {
-			go cfg.AccessLog.Run(ctx)
-		}
+		s, cancel, done := runFixtureServer(t, cfg)
 		c, err := ln.Dial()
 		if err != nil {
 			t.Fatal(err)

@@ -2,19 +2,14 @@ package httpserver
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/signpost-cdn/signpost/hashring"
-	"github.com/signpost-cdn/signpost/router"
 )
 
 // pipeListener accepts the server ends of net.Pipe pairs.
@@ -165,25 +160,9 @@ func TestDeadlineConnRace(t *testing.T) {
 // client that sends half a request and one that idles on a keep-alive
 // connection are both disconnected, neither before its timeout.
 func TestRoutingTimeouts(t *testing.T) {
-	rt := router.New(hashring.MD5, nil)
-	tab, err := rt.Publish(loadSet(t, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const readTimeout, idleTimeout = 300 * time.Millisecond, 500 * time.Millisecond
-	srv, err := New(Config{
-		Router: rt, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Limits: Limits{ReadTimeout: readTimeout, IdleTimeout: idleTimeout, TimeoutTick: 20 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Publish(tab); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	srv, cancel, done := runFixtureServer(t, Config{HTTPAddr: "127.0.0.1:0",
+		Limits: Limits{ReadTimeout: readTimeout, IdleTimeout: idleTimeout, TimeoutTick: 20 * time.Millisecond}})
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -244,21 +223,7 @@ func TestRoutingTimeouts(t *testing.T) {
 // (fasthttp alone counts a fresh connection idle only after 5 s, as long
 // as the shutdown timeout).
 func TestShutdownCutsWaitingConnections(t *testing.T) {
-	rt := router.New(hashring.MD5, nil)
-	tab, err := rt.Publish(loadSet(t, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := New(Config{Router: rt, HTTPAddr: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Publish(tab); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
+	srv, cancel, done := runFixtureServer(t, Config{HTTPAddr: "127.0.0.1:0"})
 	addr := srv.HTTPAddr().String()
 	fresh, err := net.Dial("tcp", addr)
 	if err != nil {

@@ -139,16 +139,10 @@ func (s *Stats) DecodeJSON(body []byte) error {
 		return d.end()
 	}
 	for {
-		d.ws()
-		key, err := d.str(s)
+		key, err := d.key(s)
 		if err != nil {
 			return err
 		}
-		d.ws()
-		if err := d.expect(':'); err != nil {
-			return err
-		}
-		d.ws()
 		k := s.bytes(key)
 		switch {
 		case d.peek() == '{' && (string(k) == "ats" || string(k) == "global"):
@@ -232,16 +226,10 @@ func (d *jscan) block(s *Stats, group uint8) error {
 		return nil
 	}
 	for {
-		d.ws()
-		name, err := d.str(s)
+		name, err := d.key(s)
 		if err != nil {
 			return err
 		}
-		d.ws()
-		if err := d.expect(':'); err != nil {
-			return err
-		}
-		d.ws()
 		e := statEntry{name: name, group: group}
 		keep := true
 		switch c := d.peek(); {
@@ -369,6 +357,22 @@ func scanNumber(b []byte) (float64, int, bool) {
 
 // str parses a JSON string; without escapes the span points into the body,
 // with escapes the unescaped text is appended to s.arena.
+// key reads an object member's name and its colon, with the white space
+// around them.
+func (d *jscan) key(s *Stats) (span, error) {
+	d.ws()
+	k, err := d.str(s)
+	if err != nil {
+		return k, err
+	}
+	d.ws()
+	if err := d.expect(':'); err != nil {
+		return k, err
+	}
+	d.ws()
+	return k, nil
+}
+
 func (d *jscan) str(s *Stats) (span, error) {
 	if d.peek() != '"' {
 		return span{}, d.errf("expected string")

@@ -168,28 +168,20 @@ func New(cfg Config) (*Writer, error) {
 
 // LogHTTP formats r and queues the line. It reports whether the line was accepted; a
 // refused line is counted in Stats.Dropped. r's slices are not retained.
-func (w *Writer) LogHTTP(r *HTTPRecord) bool {
-	s := w.lockShard()
-	if s.closed {
-		s.mu.Unlock()
-		w.dropped.Add(1)
-		return false
-	}
-	s.scratch = append(AppendHTTP(s.scratch[:0], r), '\n')
-	ok := w.commit(s)
-	s.mu.Unlock()
-	return ok
-}
+func (w *Writer) LogHTTP(r *HTTPRecord) bool { return logLine(w, r, AppendHTTP) }
 
 // LogDNS formats r and queues the line; see LogHTTP.
-func (w *Writer) LogDNS(r *DNSRecord) bool {
+func (w *Writer) LogDNS(r *DNSRecord) bool { return logLine(w, r, AppendDNS) }
+
+// logLine formats r with appendLine into a shard's scratch and queues it.
+func logLine[R any](w *Writer, r *R, appendLine func([]byte, *R) []byte) bool {
 	s := w.lockShard()
 	if s.closed {
 		s.mu.Unlock()
 		w.dropped.Add(1)
 		return false
 	}
-	s.scratch = append(AppendDNS(s.scratch[:0], r), '\n')
+	s.scratch = append(appendLine(s.scratch[:0], r), '\n')
 	ok := w.commit(s)
 	s.mu.Unlock()
 	return ok

@@ -92,7 +92,7 @@ type Server struct {
 	mu                       sync.Mutex
 	perClient                map[netip.Addr]int
 	conns                    map[net.Conn]struct{}
-	stopping                 bool // under mu: no more connections
+	stopping                 atomic.Bool // no more connections; open ones end at their next read
 	running                  atomic.Bool
 }
 
@@ -302,8 +302,9 @@ func (s *Server) Run(ctx context.Context) error {
 	return err
 }
 
-// stop unblocks every reader: UDP sockets and TCP connections get a
-// deadline in the past, the TCP listener is closed.
+// stop unblocks every reader: UDP sockets (of the portable loop; the Linux
+// workers wake through their udpWaiter when ctx ends) and TCP connections
+// get a deadline in the past, the TCP listener is closed.
 func (s *Server) stop() {
 	past := time.Unix(1, 0)
 	for _, c := range s.udp {
@@ -313,7 +314,7 @@ func (s *Server) stop() {
 		s.tcp.Close()
 	}
 	s.mu.Lock()
-	s.stopping = true
+	s.stopping.Store(true)
 	for c := range s.conns {
 		c.SetDeadline(past)
 	}

@@ -42,7 +42,7 @@ func newTCPConnState() any {
 func (s *Server) admit(c net.Conn, client netip.Addr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopping || len(s.conns) >= s.cfg.MaxTCPConns || s.perClient[client] >= s.cfg.MaxTCPConnsPerClient {
+	if s.stopping.Load() || len(s.conns) >= s.cfg.MaxTCPConns || s.perClient[client] >= s.cfg.MaxTCPConnsPerClient {
 		return false
 	}
 	s.conns[c] = struct{}{}
@@ -178,6 +178,12 @@ func (s *Server) serveConn(c net.Conn, p *Processor, st *tcpConnState) {
 			deadline = msgStart.Add(s.cfg.TCPReadTimeout)
 		}
 		if c.SetReadDeadline(deadline) != nil {
+			return
+		}
+		// stop() sets stopping before it puts a past deadline on every
+		// connection; a stop that came between the two calls above had its
+		// deadline replaced by ours, so look again after setting it.
+		if s.stopping.Load() {
 			return
 		}
 		n, err := c.Read(rx[w:])

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strings"
 	"time"
 
 	"github.com/signpost-cdn/signpost/control/opsapi"
 	"github.com/signpost-cdn/signpost/hashring"
+	"github.com/signpost-cdn/signpost/router/dnsserver"
 	"github.com/signpost-cdn/signpost/router/service"
 )
 
@@ -37,6 +39,7 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Int64Var(&cfg.AccessLogMaxBytes, "access-log-max-bytes", 100<<20, "rotate the access log at this size")
 	fs.IntVar(&cfg.AccessLogKeep, "access-log-keep", 10, "rotated access logs to keep")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", 250*time.Millisecond, "how often a snapshot directory is checked for changes")
+	fs.IntVar(&cfg.DNSWorkers, "dns-workers", 0, "UDP sockets and workers for DNS (0: one per CPU the process may use)")
 	hashMode := fs.String("hash-mode", "md5", "consistent hashing: md5 (Traffic Router parity) or xxhash (faster, different placement)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -52,6 +55,10 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg.Monitors = monitors
 	cfg.Version = version
 	cfg.Logger = newLogger(stderr)
+	if cfg.DNSWorkers < 0 {
+		return usageError(stderr, fs, fmt.Errorf("--dns-workers %d: want 0 (one per CPU) or more", cfg.DNSWorkers))
+	}
+	reserveDNSProcs(&cfg)
 	cfg.OnReady = func(a service.Addrs) { printListening(stdout, a) }
 	svc, err := service.New(cfg)
 	if err != nil {
@@ -61,6 +68,27 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, "route", err)
 	}
 	return 0
+}
+
+// reserveDNSProcs gives every DNS UDP worker a P of its own on top of the
+// CPUs the process may use (GOMAXPROCS), so that the workers sleep in
+// recvmmsg like a C server's threads (dnsserver.WaitKernel) while the other
+// Ps run HTTP, the API and reloads. A worker asleep in the kernel holds its
+// P; with no idle P the runtime would take it back every 20 us. The extra
+// Ps cost nothing while the workers sleep: the process still runs on the
+// same CPUs. Linux only (elsewhere the workers use the portable loop).
+func reserveDNSProcs(cfg *service.Config) {
+	if cfg.DNS == "" || runtime.GOOS != "linux" {
+		return
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if cfg.DNSWorkers == 0 {
+		cfg.DNSWorkers = procs
+	}
+	runtime.GOMAXPROCS(procs + cfg.DNSWorkers)
+	cfg.DNSWait = dnsserver.WaitKernel
+	cfg.Logger.Info("dns: UDP workers sleep in recvmmsg; GOMAXPROCS raised by one per worker",
+		"workers", cfg.DNSWorkers, "gomaxprocs_before", procs, "gomaxprocs", procs+cfg.DNSWorkers)
 }
 
 // printListening tells the operator where the router answers, with a dig

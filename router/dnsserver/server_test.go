@@ -43,13 +43,13 @@ func exchange(t *testing.T, net, addr string, m *dns.Msg) *dns.Msg {
 }
 
 func TestServerUDPAndTCP(t *testing.T) {
-	for _, portable := range []bool{false, true} {
-		name := "recvmmsg"
-		if portable {
-			name = "portable"
-		}
-		t.Run(name, func(t *testing.T) {
-			s := startServer(t, Config{Handler: newStaticHandler(t), portable: portable})
+	for _, mode := range []struct {
+		name     string
+		wait     UDPWait
+		portable bool
+	}{{"recvmmsg-kernel-wait", WaitKernel, false}, {"recvmmsg-poll-wait", WaitPoll, false}, {"portable", WaitAuto, true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			s := startServer(t, Config{Handler: newStaticHandler(t), UDPWait: mode.wait, portable: mode.portable})
 			addr := s.UDPAddr().String()
 			for _, proto := range []string{"udp", "tcp"} {
 				r := exchange(t, proto, addr, newQuery("a.test.example.", dns.TypeA))
@@ -304,7 +304,15 @@ func TestSlowTCPDoesNotDelayUDP(t *testing.T) {
 }
 
 func TestRunStopsPromptly(t *testing.T) {
-	s, err := New(Config{Addr: "127.0.0.1:0", Workers: 3, Handler: newStaticHandler(t)})
+	for _, wait := range []UDPWait{WaitKernel, WaitPoll} {
+		t.Run(wait.String(), func(t *testing.T) { testRunStopsPromptly(t, wait) })
+	}
+}
+
+// testRunStopsPromptly stops a server whose UDP workers are all waiting
+// (in recvmmsg or parked) and which holds an open TCP connection.
+func testRunStopsPromptly(t *testing.T, wait UDPWait) {
+	s, err := New(Config{Addr: "127.0.0.1:0", Workers: 3, UDPWait: wait, Handler: newStaticHandler(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

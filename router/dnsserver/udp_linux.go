@@ -79,6 +79,19 @@ func (b *udpBatch) recv(fd int) {
 	b.n, b.errno = int(n), errno
 }
 
+// recvBlocking reads up to a batch, sleeping in the kernel until at least
+// one datagram is queued (MSG_WAITFORONE; the socket is in blocking mode).
+// Syscall, not RawSyscall: the scheduler must know the P is in a system
+// call that may sleep.
+func (b *udpBatch) recvBlocking(fd int) {
+	for i := range b.rxHdrs {
+		b.rxHdrs[i].Hdr.Namelen = sockaddrLen
+		b.rxHdrs[i].Hdr.Flags = 0
+	}
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
+	b.n, b.errno = int(n), errno
+}
+
 // send writes the queued responses from sendFrom without blocking.
 func (b *udpBatch) send(fd int) {
 	hdrs := b.txHdrs[b.sendFrom:b.sendTo]
@@ -191,11 +204,14 @@ func sockaddrAddrPort(sa []byte) netip.AddrPort {
 //
 // The worker takes the socket out of Go's network poller: it duplicates
 // the descriptor and closes c, which removes it from the runtime's epoll
-// set; udpWaiter parks the worker when the queue is empty.
+// set. With WaitKernel it then sleeps in recvmmsg when the queue is empty;
+// with WaitPoll udpWaiter parks it. Sends never block (MSG_DONTWAIT): a
+// full send buffer parks the worker in udpWaiter in both modes.
 func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) error {
 	if s.cfg.portable {
 		return s.serveUDPPortable(ctx, c, p)
 	}
+	local := c.LocalAddr()
 	fd, err := detachUDP(c)
 	if err != nil {
 		return err
@@ -204,25 +220,48 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 	b := newUDPBatch(s.cfg.Batch)
 	w, err := newUDPWaiter(fd, b)
 	if err != nil {
-		return fmt.Errorf("dnsserver: UDP socket %s: %w", c.LocalAddr(), err)
+		return fmt.Errorf("dnsserver: UDP socket %s: %w", local, err)
 	}
-	stop := context.AfterFunc(ctx, w.close)
+	blocking := s.cfg.UDPWait == WaitKernel
+	if blocking {
+		if err := unix.SetNonblock(fd, false); err != nil {
+			w.close()
+			return fmt.Errorf("dnsserver: UDP socket %s: blocking mode: %w", local, err)
+		}
+	}
+	// wake ends a wait: it closes the waiter and, for a worker asleep in
+	// recvmmsg, shuts the socket's receive side down (recvmmsg then
+	// returns). The worker closes fd only after wake has finished.
+	woken := make(chan struct{})
+	wake := func() {
+		defer close(woken)
+		if blocking {
+			_ = unix.Shutdown(fd, unix.SHUT_RD)
+		}
+		w.close()
+	}
+	stop := context.AfterFunc(ctx, wake)
 	defer func() {
 		if stop() {
-			w.close()
+			wake()
 		}
+		<-woken
 	}()
 	for ctx.Err() == nil {
-		b.recv(fd)
-		if b.errno == unix.EAGAIN {
-			if err := w.recvWait(); err != nil {
-				if ctx.Err() != nil {
-					return nil
+		if blocking {
+			b.recvBlocking(fd)
+		} else {
+			b.recv(fd)
+			if b.errno == unix.EAGAIN {
+				if err := w.recvWait(); err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", local, err)
 				}
-				return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", c.LocalAddr(), err)
 			}
 		}
-		if b.errno != 0 {
+		if b.errno != 0 || ctx.Err() != nil {
 			// Transient errors (EINTR, ICMP-induced ECONNREFUSED, ENOMEM): retry.
 			continue
 		}
@@ -231,7 +270,7 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", c.LocalAddr(), err)
+			return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", local, err)
 		}
 	}
 	return nil

@@ -19,7 +19,7 @@ func (s *Service) startListeners(ctx context.Context, g *errgroup.Group) error {
 	var addrs Addrs
 	if s.cfg.DNS != "" {
 		h := dnsserver.NewRoutingHandler(s.router, dnsserver.Options{AccessLog: s.alog, Metrics: s.metrics, Logger: s.log})
-		srv, err := dnsserver.New(dnsserver.Config{Addr: s.cfg.DNS, Logger: s.log})
+		srv, err := dnsserver.New(dnsserver.Config{Addr: s.cfg.DNS, Workers: s.cfg.DNSWorkers, UDPWait: s.cfg.DNSWait, Logger: s.log})
 		if err != nil {
 			return fmt.Errorf("route: --dns %s: %w", s.cfg.DNS, err)
 		}

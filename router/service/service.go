@@ -25,6 +25,7 @@ import (
 	"github.com/signpost-cdn/signpost/monitor"
 	"github.com/signpost-cdn/signpost/router"
 	"github.com/signpost-cdn/signpost/router/accesslog"
+	"github.com/signpost-cdn/signpost/router/dnsserver"
 	"github.com/signpost-cdn/signpost/router/healthfeed"
 )
 
@@ -42,6 +43,10 @@ type Config struct {
 	Monitors []string
 	// DNS, HTTP, HTTPS and API are listen addresses; empty turns one off.
 	DNS, HTTP, HTTPS, API string
+	// DNSWorkers is the number of UDP sockets and workers (0: GOMAXPROCS)
+	// and DNSWait how they wait (dnsserver.Config).
+	DNSWorkers int
+	DNSWait    dnsserver.UDPWait
 	// AccessLog is the access log path ("" = no access log, "-" = stderr).
 	AccessLog string
 	// AccessLogMaxBytes and AccessLogKeep rotate the access log.

@@ -55,30 +55,40 @@ func TestSnapshotValidate(t *testing.T) {
 func TestReserveDNSProcs(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
 	t.Cleanup(func() { runtime.GOMAXPROCS(procs) })
-	cfg := service.Config{DNS: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}
-	reserveDNSProcs(&cfg)
-	if runtime.GOOS != "linux" {
-		if runtime.GOMAXPROCS(0) != procs {
-			t.Fatal("GOMAXPROCS changed off Linux")
-		}
-		return
-	}
-	if cfg.DNSWorkers != procs || cfg.DNSWait != dnsserver.WaitKernel || runtime.GOMAXPROCS(0) != 2*procs {
-		t.Fatalf("workers %d wait %v GOMAXPROCS %d, want %d, kernel, %d", cfg.DNSWorkers, cfg.DNSWait, runtime.GOMAXPROCS(0), procs, 2*procs)
-	}
-	runtime.GOMAXPROCS(procs)
-	cfg = service.Config{DNS: "127.0.0.1:0", DNSWorkers: 3, Logger: slog.New(slog.DiscardHandler)}
-	reserveDNSProcs(&cfg)
-	if cfg.DNSWorkers != 3 || runtime.GOMAXPROCS(0) != procs+3 {
-		t.Fatalf("--dns-workers 3: workers %d GOMAXPROCS %d", cfg.DNSWorkers, runtime.GOMAXPROCS(0))
-	}
-	runtime.GOMAXPROCS(procs)
-	cfg = service.Config{Logger: slog.New(slog.DiscardHandler)}
-	reserveDNSProcs(&cfg)
-	if runtime.GOMAXPROCS(0) != procs || cfg.DNSWait != dnsserver.WaitAuto {
-		t.Fatal("no DNS listener: GOMAXPROCS or the wait mode changed")
+	quiet := slog.New(slog.DiscardHandler)
+	for _, c := range []struct {
+		name           string
+		cfg            service.Config
+		wait           dnsserver.UDPWait
+		workers, procs int
+	}{
+		{"dns only, auto", service.Config{DNS: ":0"}, dnsserver.WaitKernel, procs, 2 * procs},
+		{"dns only, 3 workers", service.Config{DNS: ":0", DNSWorkers: 3}, dnsserver.WaitKernel, 3, procs + 3},
+		{"dns and http, auto", service.Config{DNS: ":0", HTTP: ":0"}, dnsserver.WaitPoll, procs, procs},
+		{"dns and https, kernel asked", service.Config{DNS: ":0", HTTPS: ":0", DNSWait: dnsserver.WaitKernel}, dnsserver.WaitKernel, procs, 2 * procs},
+		{"dns only, poll asked", service.Config{DNS: ":0", DNSWait: dnsserver.WaitPoll}, dnsserver.WaitPoll, procs, procs},
+		{"no dns", service.Config{HTTP: ":0"}, dnsserver.WaitAuto, 0, procs},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			runtime.GOMAXPROCS(procs)
+			cfg := c.cfg
+			cfg.Logger = quiet
+			reserveDNSProcs(&cfg)
+			if runtime.GOOS != "linux" {
+				if runtime.GOMAXPROCS(0) != procs {
+					t.Fatal("GOMAXPROCS changed off Linux")
+				}
+				return
+			}
+			if cfg.DNSWait != c.wait || cfg.DNSWorkers != c.workers || runtime.GOMAXPROCS(0) != c.procs {
+				t.Fatalf("wait %v workers %d GOMAXPROCS %d, want %v %d %d", cfg.DNSWait, cfg.DNSWorkers, runtime.GOMAXPROCS(0), c.wait, c.workers, c.procs)
+			}
+		})
 	}
 	if code, _, errOut := runCLI(t, "route", "--dns-workers", "-1"); code != 2 || !strings.Contains(errOut, "--dns-workers -1") {
 		t.Fatalf("--dns-workers -1: code %d, %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, "route", "--dns-wait", "spin"); code != 2 || !strings.Contains(errOut, `--dns-wait "spin"`) {
+		t.Fatalf("--dns-wait spin: code %d, %q", code, errOut)
 	}
 }

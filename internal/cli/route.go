@@ -40,6 +40,7 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.AccessLogKeep, "access-log-keep", 10, "rotated access logs to keep")
 	fs.DurationVar(&cfg.PollInterval, "poll-interval", 250*time.Millisecond, "how often a snapshot directory is checked for changes")
 	fs.IntVar(&cfg.DNSWorkers, "dns-workers", 0, "UDP sockets and workers for DNS (0: one per CPU the process may use)")
+	dnsWait := fs.String("dns-wait", "auto", "how idle DNS UDP workers wait: kernel (sleep in recvmmsg, one extra P each), poll (park on epoll), auto (kernel when no --http/--https routing listener is on)")
 	hashMode := fs.String("hash-mode", "md5", "consistent hashing: md5 (Traffic Router parity) or xxhash (faster, different placement)")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
@@ -58,6 +59,16 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.DNSWorkers < 0 {
 		return usageError(stderr, fs, fmt.Errorf("--dns-workers %d: want 0 (one per CPU) or more", cfg.DNSWorkers))
 	}
+	switch *dnsWait {
+	case "auto":
+		cfg.DNSWait = dnsserver.WaitAuto
+	case "kernel":
+		cfg.DNSWait = dnsserver.WaitKernel
+	case "poll":
+		cfg.DNSWait = dnsserver.WaitPoll
+	default:
+		return usageError(stderr, fs, fmt.Errorf("--dns-wait %q: want auto, kernel or poll", *dnsWait))
+	}
 	reserveDNSProcs(&cfg)
 	cfg.OnReady = func(a service.Addrs) { printListening(stdout, a) }
 	svc, err := service.New(cfg)
@@ -70,23 +81,36 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
-// reserveDNSProcs gives every DNS UDP worker a P of its own on top of the
-// CPUs the process may use (GOMAXPROCS), so that the workers sleep in
-// recvmmsg like a C server's threads (dnsserver.WaitKernel) while the other
-// Ps run HTTP, the API and reloads. A worker asleep in the kernel holds its
-// P; with no idle P the runtime would take it back every 20 us. The extra
-// Ps cost nothing while the workers sleep: the process still runs on the
-// same CPUs. Linux only (elsewhere the workers use the portable loop).
+// reserveDNSProcs settles how the DNS UDP workers wait (cfg.DNSWait) and,
+// for the kernel wait, gives every worker a P of its own on top of the
+// CPUs the process may use (GOMAXPROCS): a worker asleep in recvmmsg holds
+// its P, and with no idle P the runtime would take it back every 20 us.
+// The extra Ps cost nothing while the workers sleep, but they let other
+// goroutines run on more threads than CPUs: with HTTP routing in the same
+// process that time-slices requests (HTTP p99 1.6 -> 21 ms under wrk on
+// one core). So auto picks the kernel wait only for a router without HTTP
+// and HTTPS routing listeners. Linux only (elsewhere the workers use the
+// portable loop).
 func reserveDNSProcs(cfg *service.Config) {
 	if cfg.DNS == "" || runtime.GOOS != "linux" {
+		cfg.DNSWait = dnsserver.WaitAuto
 		return
+	}
+	if cfg.DNSWait == dnsserver.WaitAuto {
+		cfg.DNSWait = dnsserver.WaitPoll
+		if cfg.HTTP == "" && cfg.HTTPS == "" {
+			cfg.DNSWait = dnsserver.WaitKernel
+		}
 	}
 	procs := runtime.GOMAXPROCS(0)
 	if cfg.DNSWorkers == 0 {
 		cfg.DNSWorkers = procs
 	}
+	if cfg.DNSWait != dnsserver.WaitKernel {
+		cfg.Logger.Info("dns: UDP workers park on epoll when idle", "workers", cfg.DNSWorkers, "gomaxprocs", procs)
+		return
+	}
 	runtime.GOMAXPROCS(procs + cfg.DNSWorkers)
-	cfg.DNSWait = dnsserver.WaitKernel
 	cfg.Logger.Info("dns: UDP workers sleep in recvmmsg; GOMAXPROCS raised by one per worker",
 		"workers", cfg.DNSWorkers, "gomaxprocs_before", procs, "gomaxprocs", procs+cfg.DNSWorkers)
 }

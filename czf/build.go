@@ -242,15 +242,13 @@ func build(name, root string, deep bool, zones []Zone, entries []rawEntry, minIn
 
 	if list := b.family(32); len(list) > 0 {
 		iv := flatten(list, 32)
-		t.starts4 = make([]uint32, len(iv))
-		t.zones4 = make([]int32, len(iv))
+		t.v4 = make([]span4, len(iv))
 		for i, v := range iv {
-			t.starts4[i] = uint32(v.start.lo)
-			t.zones4[i] = v.zone
+			t.v4[i] = span4{start: uint32(v.start.lo), zone: v.zone}
 		}
 		b.stats.Prefixes4 = len(list)
 		if len(iv) >= minIndex {
-			t.idx4 = topIndex(len(iv), func(i int) uint32 { return t.starts4[i] >> 16 })
+			t.idx4 = topIndex(len(iv), func(i int) uint32 { return t.v4[i].start >> 16 })
 		}
 	}
 	if list := b.family(128); len(list) > 0 {
@@ -267,7 +265,7 @@ func build(name, root string, deep bool, zones []Zone, entries []rawEntry, minIn
 		}
 	}
 	b.stats.Zones = len(zones)
-	b.stats.Intervals4 = len(t.starts4)
+	b.stats.Intervals4 = len(t.v4)
 	b.stats.Intervals6 = len(t.starts6)
 	t.stats = b.stats
 	t.warnings = b.warnings

@@ -71,10 +71,11 @@ type Table struct {
 	deep  bool
 	zones []Zone
 
-	// v4: interval i covers [starts4[i], starts4[i+1]) and maps to zones4[i]
-	// (-1: no zone). starts4[0] == 0 when the table has any IPv4 network.
-	starts4 []uint32
-	zones4  []int32
+	// v4: interval i covers [v4[i].start, v4[i+1].start) and maps to
+	// v4[i].zone (-1: no zone). v4[0].start == 0 when the table has any IPv4
+	// network. Start and zone side by side: the zone is read from the cache
+	// line the search just loaded, not from a second array.
+	v4 []span4
 	// v6: the same with 128-bit starts.
 	starts6 []u128
 	zones6  []int32
@@ -101,21 +102,21 @@ func (t *Table) Lookup(a netip.Addr) (zone int, ok bool) {
 	var z int32
 	switch {
 	case a.Is4():
-		if len(t.starts4) == 0 {
+		if len(t.v4) == 0 {
 			return -1, false
 		}
 		b := a.As4()
 		x := binary.BigEndian.Uint32(b[:])
-		s, off := t.starts4, 0
+		s, off := t.v4, 0
 		if t.idx4 != nil {
 			h := x >> 16
 			lo, hi := t.idx4[h], t.idx4[h+1]
-			s, off = t.starts4[lo:hi], int(lo)
+			s, off = t.v4[lo:hi], int(lo)
 		}
 		if len(s) >= wideMin {
-			z = t.zones4[off+search4Wide(s, x)]
+			z = t.v4[off+search4Wide(s, x)].zone
 		} else {
-			z = t.zones4[off+search4(s, x)]
+			z = t.v4[off+search4(s, x)].zone
 		}
 	case a.Is6():
 		if len(t.starts6) == 0 {
@@ -143,12 +144,18 @@ func (t *Table) Lookup(a netip.Addr) (zone int, ok bool) {
 	return int(z), true
 }
 
+// span4 is one IPv4 interval: its first address and its zone.
+type span4 struct {
+	start uint32
+	zone  int32
+}
+
 // search4 returns the index of the last start <= x, -1 if none.
-func search4(starts []uint32, x uint32) int {
+func search4(starts []span4, x uint32) int {
 	lo, hi := 0, len(starts)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if starts[m] <= x {
+		if starts[m].start <= x {
 			lo = m + 1
 		} else {
 			hi = m
@@ -183,16 +190,16 @@ const wideMin = 8
 
 // search4Wide is search4 without a data-dependent branch (each step moves
 // base by a masked amount); starts must not be empty.
-func search4Wide(starts []uint32, x uint32) int {
+func search4Wide(starts []span4, x uint32) int {
 	n, base := len(starts), 0
 	for n > 1 {
 		half := n >> 1
 		// All ones when starts[base+half] <= x, else zero.
-		le := ^((int64(x) - int64(starts[base+half])) >> 63)
+		le := ^((int64(x) - int64(starts[base+half].start)) >> 63)
 		base += half & int(le)
 		n -= half
 	}
-	le := ^((int64(x) - int64(starts[base])) >> 63)
+	le := ^((int64(x) - int64(starts[base].start)) >> 63)
 	return base - 1 + int(le&1)
 }
 

@@ -299,8 +299,12 @@ func TestSearchBranchFree(t *testing.T) {
 	}
 }
 
-func check4(t *testing.T, s []uint32, x uint32, want int) {
+func check4(t *testing.T, starts []uint32, x uint32, want int) {
 	t.Helper()
+	s := make([]span4, len(starts))
+	for i, v := range starts {
+		s[i] = span4{start: v, zone: int32(i)}
+	}
 	if got := search4(s, x); got != want {
 		t.Fatalf("search4(n=%d, %#x) = %d, want %d", len(s), x, got, want)
 	}

@@ -40,6 +40,9 @@ type queryState struct {
 	svc      string
 	rec      accesslog.DNSRecord
 	perm     [64]uint8
+
+	// Counts deferred to the end of the batch (handlerMetrics.flush).
+	pendRcode, pendQType, pendResult pendingInc
 }
 
 func newQueryState() *queryState {

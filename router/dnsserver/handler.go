@@ -160,6 +160,8 @@ type Processor struct {
 	handler *atomic.Pointer[handlerRef]
 	shard   *shard
 	n       uint64 // queries served, for latency sampling
+
+	pendQType, pendRcode pendingAdd // deferred counts (tally.go)
 }
 
 // NewProcessor returns a Processor calling h, with its own Stats.
@@ -184,13 +186,15 @@ func (p *Processor) Serve(dst, msg []byte, client netip.AddrPort, tr Transport) 
 			p.shard.drops[DropPanic].Add(1)
 			resp = nil
 		}
+		p.flushCounts()
 	}()
 	return p.serve(dst, msg, client, tr)
 }
 
 // serve is Serve without the recovery: a panicking handler panics out of
 // it, and the caller must recover and count the drop (Serve does; the
-// Linux UDP engine recovers once per batch).
+// Linux UDP engine recovers once per batch). It defers the query's type and
+// response code counts; the caller calls flushCounts.
 func (p *Processor) serve(dst, msg []byte, client netip.AddrPort, tr Transport) []byte {
 	p.n++
 	sampled := p.n&(latencySampleEvery-1) == 0
@@ -215,7 +219,7 @@ func (p *Processor) serve(dst, msg []byte, client netip.AddrPort, tr Transport) 
 	if v == dnswire.Reply {
 		r.w.SetRcode(q.Rcode)
 	} else {
-		st.qtypes[qtypeBucket(q.Type)].Add(1)
+		p.pendQType.add(st.qtypes[:], qtypeBucket(q.Type))
 		ref := p.handler.Load()
 		if ref == nil {
 			st.drops[DropNotReady].Add(1)
@@ -236,7 +240,12 @@ func (p *Processor) serve(dst, msg []byte, client netip.AddrPort, tr Transport) 
 	if !timed && !r.start.IsZero() {
 		elapsed, timed = time.Since(r.start), true
 	}
-	st.countResponse(r.w.Rcode(), r.w.Truncated(), elapsed, timed)
+	rcode := r.w.Rcode()
+	if rcode >= NumRcodes {
+		rcode = dnswire.RcodeServFail
+	}
+	p.pendRcode.add(st.rcodes[:], rcode)
+	st.countResponse(r.w.Truncated(), elapsed, timed)
 	return out
 }
 

@@ -108,6 +108,13 @@ func (h *RoutingHandler) Table() *router.Table {
 	return nil
 }
 
+// flushBatch publishes the counts deferred in the worker's state.
+func (h *RoutingHandler) flushBatch(w *Response) {
+	if st, _ := w.HandlerState().(*queryState); st != nil && h.m != nil {
+		h.m.flush(st)
+	}
+}
+
 // ServeDNS answers one query; see Handler.
 func (h *RoutingHandler) ServeDNS(w *Response, q *dnswire.Query, client netip.AddrPort) {
 	// The access log needs every query's time; otherwise only sampled

@@ -43,13 +43,21 @@ func newHandlerMetrics(reg *metrics.Registry) *handlerMetrics {
 	return m
 }
 
+// observe counts a query; the counts wait in st until flush (tally.go).
 func (m *handlerMetrics) observe(st *queryState, qtype uint16, d time.Duration, timed bool) {
-	m.rcodes[st.rcode&0xF].Inc()
-	m.qtypes[qtypeBucket(qtype)].Inc()
+	st.pendRcode.add(m.rcodes[:], st.rcode&0xF)
+	st.pendQType.add(m.qtypes[:], qtypeBucket(qtype))
 	if int(st.rtype) < len(m.results) {
-		m.results[st.rtype].Inc()
+		st.pendResult.add(m.results[:], int(st.rtype))
 	}
 	if timed {
 		m.latency.ObserveDuration(d)
 	}
+}
+
+// flush publishes the counts waiting in st.
+func (m *handlerMetrics) flush(st *queryState) {
+	st.pendRcode.flush(m.rcodes[:])
+	st.pendQType.flush(m.qtypes[:])
+	st.pendResult.flush(m.results[:])
 }

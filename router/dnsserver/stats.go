@@ -4,8 +4,6 @@ import (
 	"math/bits"
 	"sync/atomic"
 	"time"
-
-	"github.com/signpost-cdn/signpost/internal/dnswire"
 )
 
 // DropReason says why a query got no response.
@@ -128,11 +126,9 @@ type shard struct {
 	_          [64]byte
 }
 
-func (s *shard) countResponse(rcode int, tc bool, d time.Duration, timed bool) {
-	if rcode >= NumRcodes {
-		rcode = dnswire.RcodeServFail
-	}
-	s.rcodes[rcode].Add(1)
+// countResponse counts a response's truncation and latency (its response
+// code is counted through Processor.pendRcode).
+func (s *shard) countResponse(tc bool, d time.Duration, timed bool) {
 	if tc {
 		s.truncated.Add(1)
 	}

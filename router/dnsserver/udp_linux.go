@@ -300,6 +300,7 @@ func (s *Server) processBatch(b *udpBatch, p *Processor) {
 	for i < b.n {
 		i, m = processFrom(b, p, i, m)
 	}
+	p.flushCounts()
 	b.sendFrom, b.sendTo = 0, m
 }
 

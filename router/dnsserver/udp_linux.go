@@ -18,10 +18,6 @@ import (
 	"github.com/signpost-cdn/signpost/internal/dnswire"
 )
 
-// rxSlot is the receive buffer per datagram. Larger queries are dropped
-// (DropOversize); real queries are far smaller.
-const rxSlot = 4096
-
 // sockaddrLen holds a sockaddr_in6 (28 bytes), which also fits sockaddr_in.
 const sockaddrLen = unix.SizeofSockaddrInet6
 

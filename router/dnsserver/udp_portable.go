@@ -12,6 +12,10 @@ import (
 	"github.com/signpost-cdn/signpost/internal/dnswire"
 )
 
+// rxSlot is the receive buffer per datagram. Larger queries are dropped
+// (DropOversize); real queries are far smaller.
+const rxSlot = 4096
+
 // serveUDPPortable is the one-datagram-per-call loop (ReadMsgUDPAddrPort,
 // allocation-free since Go 1.20), used where recvmmsg is unavailable.
 func (s *Server) serveUDPPortable(ctx context.Context, c *net.UDPConn, p *Processor) error {

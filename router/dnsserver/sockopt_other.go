@@ -1,0 +1,11 @@
+//go:build !linux
+
+package dnsserver
+
+import "net"
+
+// setSocketBuffers keeps the kernel's default buffer sizes off Linux.
+func setSocketBuffers(*net.UDPConn, int) {}
+
+// omitPathMTU keeps the kernel's default path MTU handling off Linux.
+func omitPathMTU(*net.UDPConn) {}

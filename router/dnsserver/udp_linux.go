@@ -63,14 +63,11 @@ func newUDPBatch(n int) *udpBatch {
 }
 
 // recv reads up to a batch without blocking. Both system calls of the
-// loop use RawSyscall: they never block, so telling the scheduler about
-// them (entersyscall) would only invite sysmon to hand the P to another
-// thread in the middle of a long sendmmsg.
+// poll wait's loop use RawSyscall: they never block, so telling the
+// scheduler about them (entersyscall) would only invite sysmon to hand the
+// P to another thread in the middle of a long sendmmsg.
 func (b *udpBatch) recv(fd int) {
-	for i := range b.rxHdrs {
-		b.rxHdrs[i].Hdr.Namelen = sockaddrLen
-		b.rxHdrs[i].Hdr.Flags = 0
-	}
+	b.resetRx()
 	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_DONTWAIT, 0, 0)
 	b.n, b.errno = int(n), errno
 }
@@ -80,12 +77,17 @@ func (b *udpBatch) recv(fd int) {
 // Syscall, not RawSyscall: the scheduler must know the P is in a system
 // call that may sleep.
 func (b *udpBatch) recvBlocking(fd int) {
+	b.resetRx()
+	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
+	b.n, b.errno = int(n), errno
+}
+
+// resetRx restores the fields recvmmsg overwrites in each header.
+func (b *udpBatch) resetRx() {
 	for i := range b.rxHdrs {
 		b.rxHdrs[i].Hdr.Namelen = sockaddrLen
 		b.rxHdrs[i].Hdr.Flags = 0
 	}
-	n, _, errno := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
-	b.n, b.errno = int(n), errno
 }
 
 // send writes the queued responses from sendFrom without blocking.

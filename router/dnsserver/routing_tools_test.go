@@ -25,21 +25,34 @@ const loopbackCZF = `{
 // from a copy of the fixture with the loopback coverage zone file.
 func startRouting(t *testing.T, config map[string]string) (*Server, []string) {
 	t.Helper()
+	return startRoutingWait(t, config, WaitAuto)
+}
+
+// startRoutingWait is startRouting with the UDP workers' wait mode.
+func startRoutingWait(t *testing.T, config map[string]string, wait UDPWait) (*Server, []string) {
+	t.Helper()
 	dir := copyFixture(t, config)
 	if err := os.WriteFile(filepath.Join(dir, "czmap.json"), []byte(loopbackCZF), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	h, _ := newRouting(t, dir, Options{})
-	s := startServer(t, Config{Handler: h})
+	s := startServer(t, Config{Handler: h, UDPWait: wait})
 	at := []string{"@" + s.UDPAddr().Addr().String(), "-p", strconv.Itoa(int(s.UDPAddr().Port()))}
 	return s, at
 }
 
 // TestRoutingDig queries a running server with dig from several loopback
-// source addresses (coverage zones) and with ECS.
+// source addresses (coverage zones) and with ECS, with the UDP workers
+// asleep in recvmmsg and parked on epoll.
 func TestRoutingDig(t *testing.T) {
 	dig := testtool.Require(t, "dig")
-	_, at := startRouting(t, map[string]string{"ecsEnable": "true"})
+	for _, wait := range []UDPWait{WaitKernel, WaitPoll} {
+		t.Run(wait.String(), func(t *testing.T) { testRoutingDig(t, dig, wait) })
+	}
+}
+
+func testRoutingDig(t *testing.T, dig string, wait UDPWait) {
+	_, at := startRoutingWait(t, map[string]string{"ecsEnable": "true"}, wait)
 	q := func(args ...string) string {
 		return norm(run(t, dig, append(append([]string{}, at...), append([]string{"+tries=1", "+time=2"}, args...)...)...))
 	}

@@ -18,6 +18,9 @@ func TestRegistryTextGolden(t *testing.T) {
 	h := r.Histogram("signpost_dns_duration_seconds", "Time to answer.", []float64{0.001, 0.01, 0.1, math.Inf(1)})
 	r.GaugeFunc("signpost_up", "Always 1.", func() float64 { return 1 })
 	c := r.Counter("a_first_total", "Sorted first.")
+	drops := r.CounterVec("signpost_dns_dropped_total", "Kept elsewhere.", "reason")
+	var kept uint64 = 7
+	drops.WithFunc(func() uint64 { return kept }, "malformed")
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +39,9 @@ func TestRegistryTextGolden(t *testing.T) {
 	want := `# HELP a_first_total Sorted first.
 # TYPE a_first_total counter
 a_first_total 2
+# HELP signpost_dns_dropped_total Kept elsewhere.
+# TYPE signpost_dns_dropped_total counter
+signpost_dns_dropped_total{reason="malformed"} 7
 # HELP signpost_dns_duration_seconds Time to answer.
 # TYPE signpost_dns_duration_seconds histogram
 signpost_dns_duration_seconds_bucket{le="0.001"} 1
@@ -198,5 +204,13 @@ func TestCheckerRejectsBadText(t *testing.T) {
 		if !strings.Contains(strings.Join(errs, "|"), tt.want) {
 			t.Errorf("checkExposition(%q) = %q, want an error containing %q", tt.text, errs, tt.want)
 		}
+	}
+}
+
+func TestCounterFuncNil(t *testing.T) {
+	r := NewRegistry(Options{})
+	r.CounterVec("x_total", "x", "k").WithFunc(nil, "a")
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), `counter func "x_total" ["a"]: nil function`) {
+		t.Fatalf("Err() = %v", err)
 	}
 }

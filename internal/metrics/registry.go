@@ -78,6 +78,7 @@ type series struct {
 	counter     *Counter
 	gauge       *Gauge
 	gaugeFunc   func() float64
+	counterFunc func() uint64
 	histogram   *Histogram
 }
 
@@ -250,6 +251,22 @@ func (v *CounterVec) With(labelValues ...string) *Counter {
 		}
 	}
 	return newCounter(v.r.shards)
+}
+
+// WithFunc adds the series of labelValues whose value is fn's result at each write: for
+// counts another component keeps (fn must be safe for concurrent use and never decrease).
+// A series of labelValues that already exists keeps its source.
+func (v *CounterVec) WithFunc(fn func() uint64, labelValues ...string) {
+	if v.f == nil {
+		return
+	}
+	if fn == nil {
+		v.r.mu.Lock()
+		v.r.fail("counter func %q %q: nil function", v.f.name, labelValues)
+		v.r.mu.Unlock()
+		return
+	}
+	v.r.child(v.f, labelValues, func() *series { return &series{counterFunc: fn} })
 }
 
 // GaugeVec is a gauge family with fixed label names; see CounterVec.

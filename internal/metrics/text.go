@@ -55,6 +55,10 @@ func (r *Registry) AppendText(dst []byte) []byte {
 				dst = appendSampleName(dst, f.name, "", f.labelNames, s.labelValues, "")
 				dst = appendFloat(dst, s.gauge.Value())
 				dst = append(dst, '\n')
+			case s.counterFunc != nil:
+				dst = appendSampleName(dst, f.name, "", f.labelNames, s.labelValues, "")
+				dst = strconv.AppendUint(dst, s.counterFunc(), 10)
+				dst = append(dst, '\n')
 			case s.gaugeFunc != nil:
 				dst = appendSampleName(dst, f.name, "", f.labelNames, s.labelValues, "")
 				dst = appendFloat(dst, s.gaugeFunc())

@@ -23,6 +23,7 @@ func (s *Service) startListeners(ctx context.Context, g *errgroup.Group) error {
 		if err != nil {
 			return fmt.Errorf("route: --dns %s: %w", s.cfg.DNS, err)
 		}
+		srv.RegisterMetrics(s.metrics)
 		s.addPublisher(publishFunc(func(t publishTable) error {
 			if err := h.Publish(t); err != nil {
 				return err

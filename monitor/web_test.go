@@ -57,10 +57,11 @@ func TestWebPageInChromium(t *testing.T) {
 		"REPORTED - available",
 		`<tr data-ds="ds0">`,
 		"2 of 3 caches available",
-		// The event names the address family whose poll result flipped the
-		// cache's availability first: IPv4 or IPv6, whichever answered first.
+		// The event names the address family and the poll kind (health or
+		// stat) of the result that flipped the cache's availability first:
+		// whichever answered first.
 		"Protocol (IPv",
-		"REPORTED - available (health)",
+		"REPORTED - available (",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("rendered page lacks %q", want)

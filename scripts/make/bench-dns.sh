@@ -244,7 +244,8 @@ elapsed=$(($(date +%s) - start))
 	echo "Environment: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r), $(go version | awk '{print $3}'),"
 	echo "signpost $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- router internal 2>/dev/null || echo ' (router or internal modified in the working tree)'),"
 	echo "$(knotd --version 2>&1 | head -1), gdnsd $(gdnsd -V 2>&1 | awk '/version/ {print $3; exit}'), dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}')."
-	echo "Servers on CPU $server_cpu (signpost GOMAXPROCS=1; Knot udp/tcp-workers 1; gdnsd udp/tcp_threads 1), dnsperf on CPU $load_cpu: \`-l 1 -c 4 -q $window -t 1\` per slice."
+	echo "Servers on CPU $server_cpu (signpost GOMAXPROCS=1 and one UDP worker; Knot udp/tcp-workers 1; gdnsd udp/tcp_threads 1), dnsperf on CPU $load_cpu: \`-l 1 -c 4 -q $window -t 1\` per slice."
+	echo "signpost's wait mode, from its log: $(grep -o 'msg="dns: UDP workers[^"]*".*' "$work/signpost.log" | head -1)"
 	echo "Idle CPU before the run: signpost ${idle[signpost]}%, Knot ${idle[knot]}%, gdnsd ${idle[gdnsd]}%."
 	echo
 	echo "$table"

@@ -59,14 +59,7 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if cfg.DNSWorkers < 0 {
 		return usageError(stderr, fs, fmt.Errorf("--dns-workers %d: want 0 (one per CPU) or more", cfg.DNSWorkers))
 	}
-	switch *dnsWait {
-	case "auto":
-		cfg.DNSWait = dnsserver.WaitAuto
-	case "kernel":
-		cfg.DNSWait = dnsserver.WaitKernel
-	case "poll":
-		cfg.DNSWait = dnsserver.WaitPoll
-	default:
+	if cfg.DNSWait, ok = dnsserver.ParseUDPWait(*dnsWait); !ok {
 		return usageError(stderr, fs, fmt.Errorf("--dns-wait %q: want auto, kernel or poll", *dnsWait))
 	}
 	reserveDNSProcs(&cfg)

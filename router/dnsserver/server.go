@@ -47,15 +47,24 @@ const (
 	WaitPoll
 )
 
-// String names the mode as logs and docs do.
+var udpWaitNames = [...]string{WaitAuto: "auto", WaitKernel: "kernel", WaitPoll: "poll"}
+
+// String names the mode as logs, flags and docs do.
 func (w UDPWait) String() string {
-	switch w {
-	case WaitKernel:
-		return "kernel"
-	case WaitPoll:
-		return "poll"
+	if w >= 0 && int(w) < len(udpWaitNames) {
+		return udpWaitNames[w]
 	}
 	return "auto"
+}
+
+// ParseUDPWait returns the mode String names s ("auto", "kernel", "poll").
+func ParseUDPWait(s string) (UDPWait, bool) {
+	for w, name := range udpWaitNames {
+		if name == s {
+			return UDPWait(w), true
+		}
+	}
+	return WaitAuto, false
 }
 
 // Config configures a Server. Zero values take the defaults.

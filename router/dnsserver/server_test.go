@@ -403,3 +403,14 @@ func TestSocketBuffers(t *testing.T) {
 	}
 	t.Logf("SO_RCVBUF %d", got)
 }
+
+func TestParseUDPWait(t *testing.T) {
+	for _, w := range []UDPWait{WaitAuto, WaitKernel, WaitPoll} {
+		if got, ok := ParseUDPWait(w.String()); !ok || got != w {
+			t.Errorf("ParseUDPWait(%q) = %v, %v", w.String(), got, ok)
+		}
+	}
+	if _, ok := ParseUDPWait("spin"); ok {
+		t.Error(`ParseUDPWait("spin") accepted`)
+	}
+}

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"fmt"
+	"iter"
 	"testing"
 
 	"github.com/signpost-cdn/signpost/internal/dnswire"
@@ -39,6 +40,39 @@ func TestNameTable(t *testing.T) {
 		}
 		if seen != len(m) {
 			t.Fatalf("all: %d entries, want %d", seen, len(m))
+		}
+	}
+}
+
+// BenchmarkNameTableGet looks up zone origins and owner names of the
+// lengths the query path sees (present and absent).
+func BenchmarkNameTableGet(b *testing.B) {
+	m := map[string]int{}
+	var keys [][]byte
+	for i := range 200 {
+		w, err := dnswire.AppendName(nil, fmt.Sprintf("edge%d.ds-%d.thecdn.example.com", i, i%20))
+		if err != nil {
+			b.Fatal(err)
+		}
+		m[string(w)] = i
+		keys = append(keys, w, w[1:]) // w[1:] is never stored
+	}
+	tab := newNameTable(m)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		tab.get(keys[i%len(keys)])
+		i++
+	}
+}
+
+// all yields every entry (for tests).
+func (t *nameTable[V]) all() iter.Seq2[[]byte, V] {
+	return func(yield func([]byte, V) bool) {
+		for i := range t.slots {
+			if s := &t.slots[i]; s.hash != 0 && !yield(s.key, s.val) {
+				return
+			}
 		}
 	}
 }

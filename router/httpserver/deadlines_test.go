@@ -156,6 +156,21 @@ func TestDeadlineConnRace(t *testing.T) {
 	}
 }
 
+// dialTCP connects to addr, closing the connection when the test ends.
+func dialTCP(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// keepAliveRequest is a routing request answered with a 302 on a kept
+// connection.
+const keepAliveRequest = "GET /a HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\nX-MM-Client-IP: 12.34.0.1\r\n\r\n"
+
 // TestRoutingTimeouts runs the server on real TCP with short limits: a
 // client that sends half a request and one that idles on a keep-alive
 // connection are both disconnected, neither before its timeout.
@@ -181,16 +196,7 @@ func TestRoutingTimeouts(t *testing.T) {
 		return time.Since(from)
 	}
 
-	slow, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer slow.Close()
-	idle, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
+	slow, idle := dialTCP(t, addr), dialTCP(t, addr)
 
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -204,7 +210,7 @@ func TestRoutingTimeouts(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		idle.Write([]byte("GET /a HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\nX-MM-Client-IP: 12.34.0.1\r\n\r\n"))
+		io.WriteString(idle, keepAliveRequest)
 		line, err := bufio.NewReader(idle).ReadString('\n')
 		if err != nil || !strings.Contains(line, "302") {
 			t.Errorf("keep-alive request: %q, %v", line, err)
@@ -225,17 +231,9 @@ func TestRoutingTimeouts(t *testing.T) {
 func TestShutdownCutsWaitingConnections(t *testing.T) {
 	srv, cancel, done := runFixtureServer(t, Config{HTTPAddr: "127.0.0.1:0"})
 	addr := srv.HTTPAddr().String()
-	fresh, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	kept, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kept.Close()
-	kept.Write([]byte("GET /a HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\nX-MM-Client-IP: 12.34.0.1\r\n\r\n"))
+	dialTCP(t, addr) // fresh: never sends a request
+	kept := dialTCP(t, addr)
+	io.WriteString(kept, keepAliveRequest)
 	if line, err := bufio.NewReader(kept).ReadString('\n'); err != nil || !strings.Contains(line, "302") {
 		t.Fatalf("keep-alive request: %q, %v", line, err)
 	}

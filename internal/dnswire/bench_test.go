@@ -25,6 +25,22 @@ func newBenchInputs(tb testing.TB) *benchInputs {
 	}
 }
 
+// benchOriginSet prepares the NS set of dns-test.thecdn.example.com (the
+// zone of the inputs' question) with the given name servers.
+func benchOriginSet(tb testing.TB, servers ...string) *OriginSet {
+	tb.Helper()
+	origin, _ := AppendName(nil, "dns-test.thecdn.example.com.")
+	var rrs []RR
+	for _, ns := range servers {
+		rrs = append(rrs, *mustRR(NewNS(ns, 3600)))
+	}
+	set := NewOriginSet(origin, rrs)
+	if set == nil {
+		tb.Fatal("set not prepared")
+	}
+	return set
+}
+
 // buildResponse answers q with two A records and the OPT record.
 func buildResponse(w *Writer, q *Query, in *benchInputs) []byte {
 	w.Start(in.buf, q, q.UDPLimit())
@@ -60,14 +76,11 @@ func BenchmarkParse(b *testing.B) {
 
 func BenchmarkWriteResponse(b *testing.B) {
 	in := newBenchInputs(b)
-	var q Query
+	q := mustParse(b, in.ecs)
 	var w Writer
-	if q.Parse(in.ecs) != Accept {
-		b.Fatal("parse")
-	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(buildResponse(&w, &q, in)) == 0 {
+		if len(buildResponse(&w, q, in)) == 0 {
 			b.Fatal("empty")
 		}
 	}
@@ -75,14 +88,13 @@ func BenchmarkWriteResponse(b *testing.B) {
 
 func BenchmarkWriteCompressedOwner(b *testing.B) {
 	in := newBenchInputs(b)
-	var q Query
+	q := mustParse(b, in.plain)
 	var w Writer
-	q.Parse(in.plain)
 	ns := mustRR(NewNS("edge-testing-tr-02.thecdn.example.com.", 3600))
 	zone, _ := AppendName(nil, "thecdn.example.com.")
 	b.ReportAllocs()
 	for b.Loop() {
-		w.Start(in.buf, &q, q.UDPLimit())
+		w.Start(in.buf, q, q.UDPLimit())
 		w.Append(Answer, OwnerAt(QuestionOffset), in.a1)
 		for range 4 {
 			w.Append(Authority, OwnerName(zone), ns)
@@ -95,17 +107,10 @@ func BenchmarkWriteCompressedOwner(b *testing.B) {
 // one-record NS set of the zone the question lies in.
 func BenchmarkAppendOriginSet(b *testing.B) {
 	in := newBenchInputs(b)
-	var q Query
+	q := mustParse(b, in.ecs)
 	var w Writer
-	if q.Parse(in.ecs) != Accept {
-		b.Fatal("parse")
-	}
-	origin, _ := AppendName(nil, "dns-test.thecdn.example.com.")
-	set := NewOriginSet(origin, []RR{*mustRR(NewNS("tr0.thecdn.example.com.", 3600))})
-	if set == nil {
-		b.Fatal("set not prepared")
-	}
-	w.Start(in.buf, &q, q.UDPLimit())
+	set := benchOriginSet(b, "tr0.thecdn.example.com.")
+	w.Start(in.buf, q, q.UDPLimit())
 	w.Append(Answer, OwnerAt(QuestionOffset), in.a1)
 	mark, counts, sec, ncomp := len(w.buf), w.counts, w.sec, w.ncomp
 	b.ReportAllocs()

@@ -71,13 +71,10 @@ func TestOriginSet(t *testing.T) {
 						if ecs {
 							msg = withECS(msg, 1232, false, "10.0.0.0/24")
 						}
-						var q Query
-						if q.Parse(pack(t, msg)) != Accept {
-							t.Fatal("parse")
-						}
+						q := mustParse(t, pack(t, msg))
 						build := func(prepared bool) ([]byte, bool) {
 							var w Writer
-							w.Start(make([]byte, 0, MaxUDPSize), &q, q.UDPLimit())
+							w.Start(make([]byte, 0, MaxUDPSize), q, q.UDPLimit())
 							switch answers {
 							case 1:
 								w.Append(Answer, OwnerAt(QuestionOffset), a)
@@ -129,12 +126,9 @@ func TestOriginSetTruncation(t *testing.T) {
 		rrs = append(rrs, *mustRR(NewNS(strings.Repeat("n", 40)+string(rune('a'+i))+".example.net.", 60)))
 	}
 	set := NewOriginSet(origin, rrs)
-	var q Query
-	if q.Parse(pack(t, query("edge.geo.cdn.test.", dns.TypeA))) != Accept {
-		t.Fatal("parse")
-	}
+	q := mustParse(t, pack(t, query("edge.geo.cdn.test.", dns.TypeA)))
 	var w Writer
-	w.Start(make([]byte, 0, MaxUDPSize), &q, q.UDPLimit())
+	w.Start(make([]byte, 0, MaxUDPSize), q, q.UDPLimit())
 	if w.AppendOriginSet(Authority, set, nil) {
 		t.Fatal("a set larger than the limit was written")
 	}

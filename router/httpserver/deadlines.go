@@ -142,9 +142,9 @@ func (l *deadlineListener) remove(c *deadlineConn) {
 // deadlineConn is one connection of a deadlineListener. rd and wd hold the
 // deadline in Unix nanoseconds, 0 for none, or aborted once the sweeper has
 // put a past deadline on the socket; mu orders the sweeper's socket call
-// before the clearing call of the next want. inRequest (used by the
-// connection's own goroutine only, atomic for the race detector's sake)
-// tells a read that continues a request from one that waits for the next.
+// before the clearing call of the next want. inRequest tells a read that
+// continues a request from one that waits for the next; the connection's
+// goroutine writes it, and the sweeper reads it while draining.
 type deadlineConn struct {
 	net.Conn
 	ln        *deadlineListener

@@ -94,7 +94,6 @@ func (n *node) text() string {
 // isNull reports a missing or JSON null value.
 func (n *node) isNull() bool { return n == nil || n.kind == kindNull }
 
-// parseTree decodes data into a tree. Errors carry the byte offset.
 // parseDocument starts decoding the dataset file name: its problem list
 // and its JSON tree. A document that is not JSON is the error, naming the
 // file.
@@ -108,6 +107,7 @@ func parseDocument(name string, data []byte) (*problems, *node, error) {
 	return p, root, nil
 }
 
+// parseTree decodes data into a tree. Errors carry the byte offset.
 func parseTree(data []byte) (*node, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()

@@ -355,8 +355,6 @@ func scanNumber(b []byte) (float64, int, bool) {
 	return f, i, true
 }
 
-// str parses a JSON string; without escapes the span points into the body,
-// with escapes the unescaped text is appended to s.arena.
 // key reads an object member's name and its colon, with the white space
 // around them.
 func (d *jscan) key(s *Stats) (span, error) {
@@ -373,6 +371,8 @@ func (d *jscan) key(s *Stats) (span, error) {
 	return k, nil
 }
 
+// str parses a JSON string; without escapes the span points into the body,
+// with escapes the unescaped text is appended to s.arena.
 func (d *jscan) str(s *Stats) (span, error) {
 	if d.peek() != '"' {
 		return span{}, d.errf("expected string")

@@ -84,7 +84,7 @@ type zone struct {
 	// routingOwner is routingName.origin when the zone has a delivery
 	// service (dynamic A/AAAA go there).
 	routingOwner []byte
-	// routingNode is nodes[routingOwner] (nil: no static records there).
+	// routingNode is the node at routingOwner (nil: no static records there).
 	routingNode *node
 	// routingHost is routingOwner as the router's Request.Host, and
 	// routingDS the table's MatchDS for it (nil: none matched), so a query

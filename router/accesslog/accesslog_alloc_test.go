@@ -41,6 +41,14 @@ func TestLogAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(2000, func() { w.LogDNS(&d) }); n != 0 {
 		t.Errorf("LogDNS: %v allocs, want 0", n)
 	}
+	// A record on the caller's stack stays there: the Log methods do not
+	// let it escape.
+	if n := testing.AllocsPerRun(2000, func() { r := h; w.LogHTTP(&r) }); n != 0 {
+		t.Errorf("LogHTTP, record on the stack: %v allocs, want 0", n)
+	}
+	if n := testing.AllocsPerRun(2000, func() { r := d; w.LogDNS(&r) }); n != 0 {
+		t.Errorf("LogDNS, record on the stack: %v allocs, want 0", n)
+	}
 	if st := w.Stats(); st.Dropped != 0 {
 		t.Errorf("dropped %d lines", st.Dropped)
 	}

@@ -168,20 +168,41 @@ func New(cfg Config) (*Writer, error) {
 
 // LogHTTP formats r and queues the line. It reports whether the line was accepted; a
 // refused line is counted in Stats.Dropped. r's slices are not retained.
-func (w *Writer) LogHTTP(r *HTTPRecord) bool { return logLine(w, r, AppendHTTP) }
+func (w *Writer) LogHTTP(r *HTTPRecord) bool {
+	s := w.openShard()
+	if s == nil {
+		return false
+	}
+	s.scratch = append(AppendHTTP(s.scratch[:0], r), '\n')
+	return w.queue(s)
+}
 
 // LogDNS formats r and queues the line; see LogHTTP.
-func (w *Writer) LogDNS(r *DNSRecord) bool { return logLine(w, r, AppendDNS) }
+func (w *Writer) LogDNS(r *DNSRecord) bool {
+	s := w.openShard()
+	if s == nil {
+		return false
+	}
+	s.scratch = append(AppendDNS(s.scratch[:0], r), '\n')
+	return w.queue(s)
+}
 
-// logLine formats r with appendLine into a shard's scratch and queues it.
-func logLine[R any](w *Writer, r *R, appendLine func([]byte, *R) []byte) bool {
+// openShard locks a shard for a line, or returns nil (the line counted as
+// dropped) once the writer is closed. The Log methods call the formatter
+// themselves, not through a function value, so that the record does not
+// escape.
+func (w *Writer) openShard() *shard {
 	s := w.lockShard()
 	if s.closed {
 		s.mu.Unlock()
 		w.dropped.Add(1)
-		return false
+		return nil
 	}
-	s.scratch = append(appendLine(s.scratch[:0], r), '\n')
+	return s
+}
+
+// queue commits the line in s.scratch and unlocks s.
+func (w *Writer) queue(s *shard) bool {
 	ok := w.commit(s)
 	s.mu.Unlock()
 	return ok

@@ -169,10 +169,11 @@ summary="$work/summary.md"
 function sortn(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 }
+# median sorts a in place: a[1] and a[n] are then the min and max.
 function median(a, n) { sortn(a, n); return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 {
 	s = $1; r = $2
-	req[s, r] += $4; cpu[s, r] += $5; secs[s, r] += 1
+	req[s, r] += $4; cpu[s, r] += $5
 	n[s]++; rps[s, n[s]] = $3; p50[s, n[s]] = $6; p99[s, n[s]] = $7
 	treq[s] += $4; tcpu[s] += $5; tsecs[s] += 1
 	bad += $8; sockerr += $9
@@ -183,11 +184,10 @@ END {
 		q[r] = req["router", r] / req["ceiling", r]
 		c[r] = (req["router", r] / cpu["router", r]) / (req["ceiling", r] / cpu["ceiling", r])
 	}
-	for (r = 1; r <= maxr; r++) { qq[r] = q[r]; cc[r] = c[r] }
-	sortn(qq, maxr); sortn(cc, maxr)
+	mq = median(q, maxr); mc = median(c, maxr)
 	printf "| metric | router / ceiling: median [min, max] |\n|---|---|\n"
-	printf "| requests (rps ratio, the target >= 0.80) | **%.2f** [%.2f, %.2f] |\n", median(q, maxr), qq[1], qq[maxr]
-	printf "| requests per server CPU-second | %.2f [%.2f, %.2f] |\n\n", median(c, maxr), cc[1], cc[maxr]
+	printf "| requests (rps ratio, the target >= 0.80) | **%.2f** [%.2f, %.2f] |\n", mq, q[1], q[maxr]
+	printf "| requests per server CPU-second | %.2f [%.2f, %.2f] |\n\n", mc, c[1], c[maxr]
 	printf "| server | median rps | p50 ms | p99 ms | requests per CPU-second | server CPU |\n|---|---|---|---|---|---|\n"
 	split("router ceiling", names, " ")
 	for (i = 1; i <= 2; i++) {

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/signpost-cdn/signpost/control/lkg"
 )
 
 func TestParseSource(t *testing.T) {
@@ -43,17 +41,5 @@ func TestParseSource(t *testing.T) {
 	}
 	if _, err := ParseSource("postgres://db/ops?cdn=a", filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("missing credentials file accepted")
-	}
-}
-
-func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
-		"postgres://u:topsecret@db/ops?cdn=a":        "postgres://u:***@db/ops?cdn=a",
-		"postgres://db/ops?password=topsecret&cdn=a": "postgres://db/ops?cdn=a&password=***",
-		"postgres://u@db/ops":                        "postgres://u@db/ops",
-	} {
-		if got := lkg.RedactURL(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -206,7 +206,9 @@ func (t *OriginSet) buildTemplate() {
 }
 
 // selfCheck compares the prepared path with AppendTTL after a question
-// equal to the origin, in the stored order.
+// equal to the origin: in the stored order (the template) and, for a set of
+// several records, reversed (the given-order path, which serves shuffled
+// sets).
 func (t *OriginSet) selfCheck(rrs []RR) bool {
 	size := HeaderLen + len(t.origin) + 4 + t.maxSize
 	buf := make([]byte, HeaderLen, 3*size)
@@ -226,7 +228,24 @@ func (t *OriginSet) selfCheck(rrs []RR) bool {
 	}
 	want := w.Finish()
 	w.Start(want[len(want):len(want)], &q, size)
-	return w.AppendOriginSet(Authority, t, nil) && string(w.Finish()) == string(want)
+	if !w.AppendOriginSet(Authority, t, nil) || string(w.Finish()) != string(want) {
+		return false
+	}
+	if len(rrs) < 2 {
+		return true
+	}
+	order := make([]uint8, len(rrs))
+	w.Start(buf[len(buf):len(buf)], &q, size)
+	for i := range order {
+		k := len(rrs) - 1 - i
+		order[i] = uint8(k)
+		if !w.AppendTTL(Authority, OwnerName(t.origin), &rrs[k], rrs[k].TTL) {
+			return false
+		}
+	}
+	want = w.Finish()
+	w.Start(want[len(want):len(want)], &q, size)
+	return w.AppendOriginSet(Authority, t, order) && string(w.Finish()) == string(want)
 }
 
 // appendAbove adds the labels right above origin of the names of rr that

@@ -83,6 +83,13 @@ func parseLabelRegex(regex string) *labelMatcher {
 	return m
 }
 
+// labelStart reports whether the literal, found at host[at:], matches
+// there: at the start of a label, and at the host's start only for a bare
+// matcher.
+func (m *labelMatcher) labelStart(host []byte, at int) bool {
+	return at == 0 && m.bare || at > 0 && host[at-1] == '.'
+}
+
 // match reports whether the lower-case ASCII host matches.
 func (m *labelMatcher) match(host []byte) bool {
 	for from := 0; ; {
@@ -91,7 +98,7 @@ func (m *labelMatcher) match(host []byte) bool {
 			return false
 		}
 		at := from + i
-		if at == 0 && m.bare || at > 0 && host[at-1] == '.' {
+		if m.labelStart(host, at) {
 			return true
 		}
 		from = at + 1

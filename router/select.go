@@ -40,7 +40,7 @@ func (t *Table) MatchDS(req *Request, sc *Scratch) *DeliveryService {
 				break
 			}
 			lm := t.matchers[mi].reqs[0].label
-			if (p > 0 || lm.bare) && bytes.HasPrefix(host[p:], lm.lit) {
+			if lm.labelStart(host, p) && bytes.HasPrefix(host[p:], lm.lit) {
 				best = mi
 				break
 			}

@@ -3,9 +3,15 @@
 package dnsserver
 
 import (
+	"context"
 	"encoding/binary"
 	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/miekg/dns"
@@ -88,4 +94,73 @@ func BenchmarkProcessBatch(b *testing.B) {
 		s.processBatch(bt, p)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*DefaultBatch), "ns/query")
+}
+
+// TestKernelWaitLetsGCRun: workers asleep in recvmmsg hold their Ps as
+// running goroutines (RawSyscall), so a stop-the-world GC must get them to
+// a safe point through the runtime's preemption signal, which interrupts
+// the call (EINTR, since the socket has a receive timeout). Each GC must
+// finish far sooner than that timeout. A GC that cannot stop the world
+// hangs the whole process, so the check runs in a child process that the
+// test kills after a deadline.
+func TestKernelWaitLetsGCRun(t *testing.T) {
+	if os.Getenv(gcChildEnv) == "1" {
+		kernelWaitGCChild(t)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*kernelWaitTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestKernelWaitLetsGCRun$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), gcChildEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("GC with workers asleep in recvmmsg: child still running after %v (stop-the-world hung):\n%s", 4*kernelWaitTimeout, out)
+	}
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestKernelWaitLetsGCRun") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+const gcChildEnv = "SIGNPOST_TEST_KERNEL_WAIT_GC_CHILD"
+
+func kernelWaitGCChild(t *testing.T) {
+	// One P per worker and one to spare, as `signpost route` arranges.
+	prev := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(prev + 2)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	s := startServer(t, Config{Workers: 2, UDPWait: WaitKernel, Handler: newStaticHandler(t)})
+	exchange(t, "udp", s.UDPAddr().String(), newQuery("a.test.example.", dns.TypeA))
+	time.Sleep(50 * time.Millisecond) // the workers are back asleep
+	for i := range 5 {
+		start := time.Now()
+		runtime.GC()
+		if d := time.Since(start); d > kernelWaitTimeout/5 {
+			t.Fatalf("GC %d took %v with workers asleep in recvmmsg (receive timeout %v)", i, d, kernelWaitTimeout)
+		}
+	}
+	// The workers still answer after the GCs.
+	exchange(t, "udp", s.UDPAddr().String(), newQuery("a.test.example.", dns.TypeA))
+}
+
+// TestResetRxOnlyWrittenHeaders: resetRx restores the headers recvmmsg
+// wrote last time and only those; a new batch has all of them ready.
+func TestResetRxOnlyWrittenHeaders(t *testing.T) {
+	b := newUDPBatch(4)
+	b.resetRx()
+	for i := range b.rxHdrs {
+		if b.rxHdrs[i].Hdr.Namelen != sockaddrLen {
+			t.Fatalf("header %d: namelen %d after the first reset", i, b.rxHdrs[i].Hdr.Namelen)
+		}
+	}
+	// recvmmsg returned two datagrams from IPv4 senders, one truncated.
+	b.rxHdrs[0].Hdr.Namelen, b.rxHdrs[1].Hdr.Namelen = unix.SizeofSockaddrInet4, unix.SizeofSockaddrInet4
+	b.rxHdrs[1].Hdr.Flags = unix.MSG_TRUNC
+	b.setRecvResult(2, 0)
+	b.setRecvResult(^uintptr(0), unix.EAGAIN) // a failed call writes nothing
+	b.resetRx()
+	for i := range b.rxHdrs {
+		if h := b.rxHdrs[i].Hdr; h.Namelen != sockaddrLen || h.Flags != 0 {
+			t.Fatalf("header %d: namelen %d flags %#x after reset", i, h.Namelen, h.Flags)
+		}
+	}
 }

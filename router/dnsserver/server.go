@@ -36,11 +36,12 @@ const (
 	// Ps than UDP workers (GOMAXPROCS > Workers), else parks (WaitPoll).
 	WaitAuto UDPWait = iota
 	// WaitKernel sleeps in recvmmsg, as the C servers' threads do: the
-	// fewest system calls per query. The sleeping worker keeps its P in a
-	// system call; the runtime leaves it there (for up to 10 ms) only while
-	// another P is idle, so GOMAXPROCS must exceed Workers, or sysmon takes
-	// the P back every 20 us and the worker pays a slow return from every
-	// recvmmsg. `signpost route` raises GOMAXPROCS by the number of workers.
+	// fewest system calls per query. The sleeping worker keeps its P as a
+	// running goroutine (the call is a RawSyscall; the runtime interrupts
+	// it with its preemption signal when it needs a safe point), so
+	// GOMAXPROCS must exceed Workers or the other goroutines wait for
+	// sysmon's preemptions (every 10 ms). `signpost route` raises
+	// GOMAXPROCS by the number of workers.
 	WaitKernel
 	// WaitPoll parks the goroutine on a private epoll instance when the
 	// queue is empty (see udpWaiter): right for GOMAXPROCS <= Workers.

@@ -80,19 +80,30 @@ func (b *udpBatch) recv(fd int) {
 // one datagram is queued (MSG_WAITFORONE; the socket is in blocking mode
 // with a receive timeout, see kernelWaitTimeout).
 //
-// RawSyscall, not Syscall: the scheduler is not told, so the worker keeps
-// its P as a running goroutine while it sleeps. With Syscall the P sat in
-// a system call, and sysmon kept retaking it and handing it to other
-// threads (about 1,000 wake-ups a second under load, the worker moving
-// between three threads); without, bench-dns's routed queries per
-// CPU-second rose by about 3 % (docs/dns-server.md). The runtime still
-// gets the worker to a safe point when it must (a GC stop, sysmon's
-// preemption after 10 ms): its preemption signal interrupts recvmmsg,
-// which fails with EINTR rather than restarting because the socket has a
-// receive timeout (socket(7), signal(7)), and serveUDP then yields.
-func (b *udpBatch) recvBlocking(fd int) {
+// Under load (raw) the call is a RawSyscall: the scheduler is not told,
+// so the worker keeps its P as a running goroutine while it sleeps. With
+// Syscall the P sat in a system call, and sysmon kept retaking it and
+// handing it to other threads (about 1,100 wake-ups a second, the worker
+// moving between three threads); without, bench-dns's routed queries per
+// CPU-second rose by 2-5 % (docs/dns-server.md). The runtime still gets
+// the worker to a safe point when it must (a GC stop, sysmon's preemption
+// of a goroutine that has run for 10 ms): its preemption signal interrupts
+// recvmmsg, which fails with EINTR rather than restarting because the
+// socket has a receive timeout (signal(7)), and serveUDP then yields.
+//
+// An idle worker would be interrupted that way every 10 ms (0.8 % of a
+// core per worker), so after an interrupted or timed-out wait serveUDP
+// asks for a Syscall (raw false), where the scheduler sees the sleep and
+// sysmon leaves it alone, until datagrams flow again.
+func (b *udpBatch) recvBlocking(fd int, raw bool) {
 	b.resetRx()
-	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
+	var n uintptr
+	var errno syscall.Errno
+	if raw {
+		n, _, errno = unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
+	} else {
+		n, _, errno = unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
+	}
 	b.setRecvResult(n, errno)
 }
 
@@ -271,6 +282,7 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 	}()
 	// A receive from the done channel, not ctx.Err (a mutex), twice per batch.
 	done := ctx.Done()
+	raw := true // see recvBlocking
 	for {
 		select {
 		case <-done:
@@ -278,13 +290,16 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 		default:
 		}
 		if blocking {
-			b.recvBlocking(fd)
+			b.recvBlocking(fd, raw)
 			if b.errno == unix.EINTR || b.errno == unix.EAGAIN {
 				// A signal (the runtime asking for a safe point) or the
-				// receive timeout: yield before sleeping again.
+				// receive timeout, with nothing received: yield, and sleep
+				// where the scheduler sees it until datagrams flow again.
+				raw = false
 				runtime.Gosched()
 				continue
 			}
+			raw = true
 		} else {
 			b.recv(fd)
 			if b.errno == unix.EAGAIN {

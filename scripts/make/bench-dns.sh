@@ -60,6 +60,16 @@ if [ "$(nproc)" -lt 2 ]; then
 	exit 1
 fi
 
+# A server left on one of the ports (gdnsd and Knot bind with SO_REUSEPORT)
+# would silently take part of the queries while the CPU of the server
+# started below is measured: refuse to run instead.
+busy=$(ss -Hlnu "( sport = :$knot_port or sport = :$gdnsd_port or sport = :$sp_port )" 2>/dev/null || true)
+if [ -n "$busy" ]; then
+	echo "bench-dns: UDP ports $knot_port, $gdnsd_port or $sp_port already in use (a server left running?):" >&2
+	echo "$busy" >&2
+	exit 1
+fi
+
 rm -rf "$work"
 mkdir -p "$work/state"
 scripts/make/build.sh

@@ -331,12 +331,12 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 }
 
 // kernelWaitTimeout is the receive timeout of a socket whose worker sleeps
-// in recvmmsg (WaitKernel). Idle workers do not wake for it in practice
-// (sysmon preempts a goroutine that has run for 10 ms, which interrupts
-// the sleep sooner); it exists because only a socket with a receive
-// timeout makes a signal interrupt recvmmsg with EINTR: without one the
-// kernel restarts the call, and a stop-the-world GC would wait for the
-// next datagram.
+// in recvmmsg (WaitKernel). It exists because only a socket with a
+// receive timeout makes a signal interrupt recvmmsg with EINTR: without
+// one the kernel restarts the call, and a stop-the-world GC would wait for
+// the next datagram behind a worker in a RawSyscall. Its length only sets
+// how often an idle worker (sleeping through Syscall, see recvBlocking)
+// wakes for nothing.
 const kernelWaitTimeout = 5 * time.Second
 
 // kernelWait prepares fd for WaitKernel: blocking mode and a receive

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -116,3 +117,12 @@ func addECS(m *dns.Msg, prefix string) *dns.Msg {
 }
 
 var testClient = netip.MustParseAddrPort("203.0.113.7:5353")
+
+// reserveProcs raises GOMAXPROCS by one P per kernel-wait worker for the
+// test, as `signpost route` does, so that the workers asleep in recvmmsg
+// leave the test's goroutines as many Ps as before.
+func reserveProcs(t *testing.T, workers int) {
+	prev := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(prev + workers)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+}

@@ -66,49 +66,39 @@ func newUDPBatch(n int) *udpBatch {
 	return b
 }
 
-// recv reads up to a batch without blocking. Both system calls of the
-// poll wait's loop use RawSyscall: they never block, so telling the
-// scheduler about them (entersyscall) would only invite sysmon to hand the
-// P to another thread in the middle of a long sendmmsg.
-func (b *udpBatch) recv(fd int) {
-	b.resetRx()
-	n, _, errno := unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_DONTWAIT, 0, 0)
-	b.setRecvResult(n, errno)
-}
-
-// recvBlocking reads up to a batch, sleeping in the kernel until at least
-// one datagram is queued (MSG_WAITFORONE; the socket is in blocking mode
-// with a receive timeout, see kernelWaitTimeout).
+// recv reads up to a batch with one recvmmsg: with MSG_DONTWAIT for the
+// poll wait, or MSG_WAITFORONE for the kernel wait, which sleeps until at
+// least one datagram is queued (the socket is then in blocking mode with a
+// receive timeout, see kernelWaitTimeout).
 //
-// Under load (raw) the call is a RawSyscall: the scheduler is not told,
-// so the worker keeps its P as a running goroutine while it sleeps. With
-// Syscall the P sat in a system call, and sysmon kept retaking it and
-// handing it to other threads (about 1,100 wake-ups a second, the worker
-// moving between three threads); without, bench-dns's routed queries per
-// CPU-second rose by 2-5 % (docs/dns-server.md). The runtime still gets
-// the worker to a safe point when it must (a GC stop, sysmon's preemption
-// of a goroutine that has run for 10 ms): its preemption signal interrupts
-// recvmmsg, which fails with EINTR rather than restarting because the
-// socket has a receive timeout (signal(7)), and serveUDP then yields.
+// raw calls through RawSyscall: the scheduler is not told. A call that
+// never blocks (the poll wait's, and every sendmmsg) is always raw:
+// telling the scheduler (entersyscall) would only invite sysmon to hand
+// the P to another thread in the middle of it. The kernel wait is raw
+// under load too, so the worker keeps its P as a running goroutine while
+// it sleeps. With Syscall the P sat in a system call, and sysmon kept
+// retaking it and handing it to other threads (about 1,100 wake-ups a
+// second, the worker moving between three threads); without, bench-dns's
+// routed queries per CPU-second rose by 2-5 % (docs/dns-server.md). The
+// runtime still gets the worker to a safe point when it must (a GC stop,
+// sysmon's preemption of a goroutine that has run for 10 ms): its
+// preemption signal interrupts recvmmsg, which fails with EINTR rather
+// than restarting because the socket has a receive timeout (signal(7)),
+// and serveUDP then yields.
 //
 // An idle worker would be interrupted that way every 10 ms (0.8 % of a
 // core per worker), so after an interrupted or timed-out wait serveUDP
-// asks for a Syscall (raw false), where the scheduler sees the sleep and
-// sysmon leaves it alone, until datagrams flow again.
-func (b *udpBatch) recvBlocking(fd int, raw bool) {
+// sleeps through Syscall (raw false), where the scheduler sees the sleep
+// and sysmon leaves it alone, until datagrams flow again.
+func (b *udpBatch) recv(fd, flags int, raw bool) {
 	b.resetRx()
 	var n uintptr
 	var errno syscall.Errno
 	if raw {
-		n, _, errno = unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
+		n, _, errno = unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), uintptr(flags), 0, 0)
 	} else {
-		n, _, errno = unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), unix.MSG_WAITFORONE, 0, 0)
+		n, _, errno = unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), uintptr(flags), 0, 0)
 	}
-	b.setRecvResult(n, errno)
-}
-
-// setRecvResult records a recvmmsg result.
-func (b *udpBatch) setRecvResult(n uintptr, errno syscall.Errno) {
 	b.n, b.errno = int(n), errno
 	if errno == 0 {
 		b.received = int(n)
@@ -181,7 +171,7 @@ func newUDPWaiter(fd int, b *udpBatch) (*udpWaiter, error) {
 	}
 	w := &udpWaiter{fd: fd, ep: ep, rc: rc, b: b}
 	w.ev.Fd = int32(fd)
-	w.recvFn = func(uintptr) bool { w.b.recv(w.fd); return w.b.errno != unix.EAGAIN }
+	w.recvFn = func(uintptr) bool { w.b.recv(w.fd, unix.MSG_DONTWAIT, true); return w.b.errno != unix.EAGAIN }
 	w.sendFn = func(uintptr) bool { w.b.send(w.fd); return w.b.errno != unix.EAGAIN }
 	// The epoll descriptor is used only inside rc's callbacks, which hold
 	// it open: a concurrent close cannot hand its number to another file.
@@ -280,17 +270,12 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 		}
 		<-woken
 	}()
-	// A receive from the done channel, not ctx.Err (a mutex), twice per batch.
+	// The done channel, not ctx.Err (a mutex), is checked twice per batch.
 	done := ctx.Done()
-	raw := true // see recvBlocking
-	for {
-		select {
-		case <-done:
-			return nil
-		default:
-		}
+	raw := true // see recv
+	for !closed(done) {
 		if blocking {
-			b.recvBlocking(fd, raw)
+			b.recv(fd, unix.MSG_WAITFORONE, raw)
 			if b.errno == unix.EINTR || b.errno == unix.EAGAIN {
 				// A signal (the runtime asking for a safe point) or the
 				// receive timeout, with nothing received: yield, and sleep
@@ -301,7 +286,7 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 			}
 			raw = true
 		} else {
-			b.recv(fd)
+			b.recv(fd, unix.MSG_DONTWAIT, true)
 			if b.errno == unix.EAGAIN {
 				if err := w.recvWait(); err != nil {
 					if ctx.Err() != nil {
@@ -315,10 +300,8 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 			// Transient errors (EINTR, ICMP-induced ECONNREFUSED, ENOMEM): retry.
 			continue
 		}
-		select {
-		case <-done:
+		if closed(done) {
 			return nil
-		default:
 		}
 		s.processBatch(b, p)
 		if err := s.flushBatch(w, b, p); err != nil {
@@ -328,6 +311,17 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 			return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", local, err)
 		}
 	}
+	return nil
+}
+
+// closed reports whether done is closed, without blocking.
+func closed(done <-chan struct{}) bool {
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
 }
 
 // kernelWaitTimeout is the receive timeout of a socket whose worker sleeps
@@ -335,7 +329,7 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 // receive timeout makes a signal interrupt recvmmsg with EINTR: without
 // one the kernel restarts the call, and a stop-the-world GC would wait for
 // the next datagram behind a worker in a RawSyscall. Its length only sets
-// how often an idle worker (sleeping through Syscall, see recvBlocking)
+// how often an idle worker (sleeping through Syscall, see recv)
 // wakes for nothing.
 const kernelWaitTimeout = 5 * time.Second
 

@@ -124,10 +124,7 @@ func TestKernelWaitLetsGCRun(t *testing.T) {
 const gcChildEnv = "SIGNPOST_TEST_KERNEL_WAIT_GC_CHILD"
 
 func kernelWaitGCChild(t *testing.T) {
-	// One P per worker and one to spare, as `signpost route` arranges.
-	prev := runtime.GOMAXPROCS(0)
-	runtime.GOMAXPROCS(prev + 2)
-	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	reserveProcs(t, 2)
 	s := startServer(t, Config{Workers: 2, UDPWait: WaitKernel, Handler: newStaticHandler(t)})
 	exchange(t, "udp", s.UDPAddr().String(), newQuery("a.test.example.", dns.TypeA))
 	time.Sleep(50 * time.Millisecond) // the workers are back asleep
@@ -152,15 +149,46 @@ func TestResetRxOnlyWrittenHeaders(t *testing.T) {
 			t.Fatalf("header %d: namelen %d after the first reset", i, b.rxHdrs[i].Hdr.Namelen)
 		}
 	}
-	// recvmmsg returned two datagrams from IPv4 senders, one truncated.
-	b.rxHdrs[0].Hdr.Namelen, b.rxHdrs[1].Hdr.Namelen = unix.SizeofSockaddrInet4, unix.SizeofSockaddrInet4
-	b.rxHdrs[1].Hdr.Flags = unix.MSG_TRUNC
-	b.setRecvResult(2, 0)
-	b.setRecvResult(^uintptr(0), unix.EAGAIN) // a failed call writes nothing
+	// A real recvmmsg returns two datagrams from an IPv4 sender, one
+	// truncated (it writes their namelen and flags), then finds the queue
+	// empty (a failed call writes nothing).
+	fd := udpSocketWithTwoDatagrams(t)
+	b.recv(fd, unix.MSG_DONTWAIT, true)
+	if b.errno != 0 || b.n != 2 || b.rxHdrs[0].Hdr.Namelen != unix.SizeofSockaddrInet4 || b.rxHdrs[1].Hdr.Flags&unix.MSG_TRUNC == 0 {
+		t.Fatalf("recvmmsg: n %d errno %v, namelen %d, flags %#x", b.n, b.errno, b.rxHdrs[0].Hdr.Namelen, b.rxHdrs[1].Hdr.Flags)
+	}
+	b.recv(fd, unix.MSG_DONTWAIT, true)
+	if b.errno != unix.EAGAIN {
+		t.Fatalf("second recvmmsg: errno %v, want EAGAIN", b.errno)
+	}
 	b.resetRx()
 	for i := range b.rxHdrs {
 		if h := b.rxHdrs[i].Hdr; h.Namelen != sockaddrLen || h.Flags != 0 {
 			t.Fatalf("header %d: namelen %d flags %#x after reset", i, h.Namelen, h.Flags)
 		}
 	}
+}
+
+// udpSocketWithTwoDatagrams returns a bound IPv4 UDP socket (closed when the
+// test ends) holding a short datagram and one longer than rxSlot.
+func udpSocketWithTwoDatagrams(t *testing.T) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{12, rxSlot + 1} {
+		if err := unix.Sendto(fd, make([]byte, size), 0, sa); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fd
 }

@@ -36,9 +36,19 @@ func TestServeAllocs(t *testing.T) {
 // TestServerLoopbackAllocs sends queries over loopback UDP and TCP and
 // checks the process-wide malloc count per query. The client side (one
 // reused socket, preallocated buffers) allocates nothing per query, so the
-// delta is the server's.
+// delta is the server's. The UDP workers run in both wait modes (the
+// kernel wait's sleep in recvmmsg, the poll wait's park on epoll).
 func TestServerLoopbackAllocs(t *testing.T) {
-	s := startServer(t, Config{Handler: newStaticHandler(t), Workers: 1})
+	for _, wait := range []UDPWait{WaitKernel, WaitPoll} {
+		t.Run(wait.String(), func(t *testing.T) { testServerLoopbackAllocs(t, wait) })
+	}
+}
+
+func testServerLoopbackAllocs(t *testing.T, wait UDPWait) {
+	if wait == WaitKernel {
+		reserveProcs(t, 1)
+	}
+	s := startServer(t, Config{Handler: newStaticHandler(t), Workers: 1, UDPWait: wait})
 	q := packMsg(t, addECS(newQuery("a.test.example.", dns.TypeA), "10.0.0.0/24"))
 	uc, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(s.UDPAddr()))
 	if err != nil {

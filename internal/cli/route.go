@@ -77,8 +77,9 @@ func runRoute(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // reserveDNSProcs settles how the DNS UDP workers wait (cfg.DNSWait) and,
 // for the kernel wait, gives every worker a P of its own on top of the
 // CPUs the process may use (GOMAXPROCS): a worker asleep in recvmmsg holds
-// its P, and with no idle P the runtime would take it back every 20 us.
-// The extra Ps cost nothing while the workers sleep, but they let other
+// its P as a running goroutine (dnsserver.WaitKernel), and without a P to
+// spare the other goroutines would run only when sysmon preempts it. The
+// extra Ps cost nothing while the workers sleep, but they let other
 // goroutines run on more threads than CPUs: with HTTP routing in the same
 // process that time-slices requests (HTTP p99 1.6 -> 21 ms under wrk on
 // one core). So auto picks the kernel wait only for a router without HTTP

@@ -333,8 +333,8 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // stop unblocks every reader: UDP sockets (of the portable loop; the Linux
-// workers wake through their udpWaiter when ctx ends) and TCP connections
-// get a deadline in the past, the TCP listener is closed.
+// workers wake by themselves when ctx ends, see serveUDP's wake) and TCP
+// connections get a deadline in the past, the TCP listener is closed.
 func (s *Server) stop() {
 	past := time.Unix(1, 0)
 	for _, c := range s.udp {

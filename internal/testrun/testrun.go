@@ -1,10 +1,12 @@
 // Package testrun runs a service's Run(ctx) for the length of a test: the
 // service is cancelled when the test ends, and the test fails when Run
-// returned an error or did not return in time.
+// returned an error or did not return in time. DialTCP connects a test to
+// such a service.
 package testrun
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 )
@@ -28,4 +30,15 @@ func Start(tb testing.TB, name string, stop time.Duration, run func(ctx context.
 			tb.Errorf("%s did not return %v after cancel", name, stop)
 		}
 	})
+}
+
+// DialTCP connects to addr, closing the connection when the test ends.
+func DialTCP(tb testing.TB, addr string) net.Conn {
+	tb.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
 }

@@ -189,20 +189,10 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-func dialT(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 func TestTCPTimeouts(t *testing.T) {
 	// Idle: closed after the idle timeout, not before.
 	s := startServer(t, Config{Handler: newStaticHandler(t), TCPIdleTimeout: 300 * time.Millisecond, TCPReadTimeout: 5 * time.Second})
-	idle := dialT(t, s.TCPAddr().String())
+	idle := testrun.DialTCP(t, s.TCPAddr().String())
 	start := time.Now()
 	if !connClosed(idle, 3*time.Second) || time.Since(start) < 250*time.Millisecond {
 		t.Fatalf("idle connection closed after %v", time.Since(start))
@@ -210,7 +200,7 @@ func TestTCPTimeouts(t *testing.T) {
 	// Slowloris: a message dribbled one byte every 50 ms is cut by the
 	// per-message read timeout although the connection is never idle.
 	s = startServer(t, Config{Handler: newStaticHandler(t), TCPIdleTimeout: 10 * time.Second, TCPReadTimeout: 200 * time.Millisecond})
-	slow := dialT(t, s.TCPAddr().String())
+	slow := testrun.DialTCP(t, s.TCPAddr().String())
 	b := packMsg(t, newQuery("a.test.example.", dns.TypeA))
 	framed := append(binary.BigEndian.AppendUint16(nil, uint16(len(b))), b...)
 	start = time.Now()
@@ -236,7 +226,7 @@ func TestTCPTimeouts(t *testing.T) {
 func TestTCPCaps(t *testing.T) {
 	s := startServer(t, Config{Handler: newStaticHandler(t), MaxTCPConns: 6, MaxTCPConnsPerClient: 4})
 	addr := s.TCPAddr().String()
-	dial := func() net.Conn { return dialT(t, addr) }
+	dial := func() net.Conn { return testrun.DialTCP(t, addr) }
 	// Per-client cap: the fifth connection from 127.0.0.1 is closed at once.
 	var held []net.Conn
 	for range 4 {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/signpost-cdn/signpost/internal/testrun"
 )
 
 // pipeListener accepts the server ends of net.Pipe pairs.
@@ -156,17 +158,6 @@ func TestDeadlineConnRace(t *testing.T) {
 	}
 }
 
-// dialTCP connects to addr, closing the connection when the test ends.
-func dialTCP(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // keepAliveRequest is a routing request answered with a 302 on a kept
 // connection.
 const keepAliveRequest = "GET /a HTTP/1.1\r\nHost: tr.http-only-test.thecdn.example.com\r\nX-MM-Client-IP: 12.34.0.1\r\n\r\n"
@@ -198,7 +189,7 @@ func TestRoutingTimeouts(t *testing.T) {
 		return time.Since(from), true
 	}
 
-	slow, idle := dialTCP(t, addr), dialTCP(t, addr)
+	slow, idle := testrun.DialTCP(t, addr), testrun.DialTCP(t, addr)
 
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -233,8 +224,8 @@ func TestRoutingTimeouts(t *testing.T) {
 func TestShutdownCutsWaitingConnections(t *testing.T) {
 	srv, cancel, done := runFixtureServer(t, Config{HTTPAddr: "127.0.0.1:0"})
 	addr := srv.HTTPAddr().String()
-	dialTCP(t, addr) // fresh: never sends a request
-	kept := dialTCP(t, addr)
+	testrun.DialTCP(t, addr) // fresh: never sends a request
+	kept := testrun.DialTCP(t, addr)
 	io.WriteString(kept, keepAliveRequest)
 	if line, err := bufio.NewReader(kept).ReadString('\n'); err != nil || !strings.Contains(line, "302") {
 		t.Fatalf("keep-alive request: %q, %v", line, err)

@@ -45,6 +45,15 @@ esac
 for tool in dnsperf taskset ss; do
 	command -v "$tool" >/dev/null || { echo "ab: $tool is required (apt-get install -y dnsperf)" >&2; exit 1; }
 done
+for side in "A=$1" "B=$2"; do
+	server=${side#*=}
+	if [ "$server" = gdnsd ]; then
+		command -v gdnsd >/dev/null || { echo "ab: ${side%%=*}: gdnsd is not installed (apt-get install -y gdnsd)" >&2; exit 1; }
+	elif [ ! -x "$server" ]; then
+		echo "ab: ${side%%=*}: $server is not an executable signpost binary (nor the word gdnsd)" >&2
+		exit 2
+	fi
+done
 if [ ! -f "$data/queries-ecs.bin" ]; then
 	go run ./loadtest/dnsload/cmd/dnsload --out "$data" --knot-port 15301 --gdnsd-port "$port_b" >/dev/null
 fi
@@ -75,7 +84,6 @@ trap cleanup EXIT
 start() {
 	local side=$1 server=$2 port=$3 flags=$4
 	if [ "$server" = gdnsd ]; then
-		command -v gdnsd >/dev/null || { echo "ab: gdnsd is not installed" >&2; exit 1; }
 		mkdir -p "$work/gdnsd-$side"
 		cp -r "$data/gdnsd/zones" "$work/gdnsd-$side/"
 		sed -e "s/127.0.0.1:[0-9]*/127.0.0.1:$port/" -e "s|run_dir => .*|run_dir => $work/gdnsd-$side/run|" \

@@ -160,6 +160,9 @@ func (w *Writer) AppendTTL(s Section, owner Owner, rr *RR, ttl uint32) bool {
 	if w.full || s < w.sec || s > Additional {
 		return false
 	}
+	if owner.isOff && rr.kind == rdataRaw && w.appendAtOffset(s, owner.off, rr, ttl) {
+		return true
+	}
 	if owner.isOff && (int(owner.off) < HeaderLen || int(owner.off) >= len(w.buf)) || !owner.isOff && len(owner.name) == 0 {
 		return false
 	}
@@ -198,6 +201,37 @@ func (w *Writer) AppendTTL(s Section, owner Owner, rr *RR, ttl uint32) bool {
 		}
 		return false
 	}
+	w.counts[s]++
+	w.setCount++
+	return true
+}
+
+// appendAtOffset is AppendTTL's path for the most common record of a
+// response: an owner already in the message (one pointer) and RDATA copied
+// as is (A, AAAA, TXT). It writes the record in one piece and reports
+// false, having written nothing, when the record might not fit or the
+// owner does not point into the message; AppendTTL then takes the general
+// path, which applies the truncation rules.
+func (w *Writer) appendAtOffset(s Section, off uint16, rr *RR, ttl uint32) bool {
+	pos := len(w.buf)
+	n := 12 + len(rr.rdata)
+	if pos+n > w.limit || int(off) < HeaderLen || int(off) >= pos || n > cap(w.buf)-pos {
+		return false
+	}
+	key := int(off)
+	if !(s == w.setSec && rr.Type == w.setType && rr.Class == w.setClass && key == w.setOwner && w.setCount > 0) {
+		w.setStart, w.setComp, w.setCount = pos, w.ncomp, 0
+		w.setSec, w.setType, w.setClass, w.setOwner = s, rr.Type, rr.Class, key
+	}
+	w.sec = s
+	w.buf = w.buf[:pos+n]
+	b := w.buf[pos:]
+	b[0], b[1] = 0xC0|byte(off>>8), byte(off)
+	binary.BigEndian.PutUint16(b[2:], rr.Type)
+	binary.BigEndian.PutUint16(b[4:], rr.Class)
+	binary.BigEndian.PutUint32(b[6:], ttl)
+	binary.BigEndian.PutUint16(b[10:], uint16(len(rr.rdata)))
+	copy(b[12:], rr.rdata)
 	w.counts[s]++
 	w.setCount++
 	return true

@@ -87,6 +87,25 @@ func TestParseEDNS(t *testing.T) {
 	}
 }
 
+// TestParseECSAddress checks the address assembled from the option's
+// bytes for every source prefix length of both families.
+func TestParseECSAddress(t *testing.T) {
+	full := []netip.Addr{netip.MustParseAddr("203.0.113.219"), netip.MustParseAddr("2001:db8:a5c3:7e11:9f02:4b6d:e18c:37ff")}
+	var q Query
+	for _, a := range full {
+		for bits := 0; bits <= a.BitLen(); bits++ {
+			p := netip.PrefixFrom(a, bits).Masked()
+			msg := pack(t, withECS(query("a.example.", dns.TypeA), 1232, false, p.String()))
+			if v := q.Parse(msg); v != Accept {
+				t.Fatalf("%s: verdict %v rcode %d", p, v, q.Rcode)
+			}
+			if got, ok := q.ECSPrefix(); !ok || got != p {
+				t.Fatalf("%s: ECSPrefix %s %v", p, got, ok)
+			}
+		}
+	}
+}
+
 func TestReadNameLimits(t *testing.T) {
 	long := strings.Repeat("a", 63)
 	name := long + "." + long + "." + long + "." + strings.Repeat("b", 61) // 255 octets on the wire

@@ -9,6 +9,9 @@ import (
 	"github.com/miekg/dns"
 )
 
+// TestLowerASCII checks copyLower (a copy and in place) against lower on
+// every length up to 40, which covers the byte loop and the overlapping
+// last word.
 func TestLowerASCII(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := range 40 {
@@ -20,6 +23,12 @@ func TestLowerASCII(t *testing.T) {
 			want := make([]byte, n)
 			for i := range b {
 				want[i] = lower(b[i])
+			}
+			src := append([]byte(nil), b...)
+			dst := make([]byte, n)
+			copyLower(dst, src)
+			if string(dst) != string(want) || string(src) != string(b) {
+				t.Fatalf("copyLower(%x): %x, want %x (source changed: %v)", b, dst, want, string(src) != string(b))
 			}
 			lowerASCII(b)
 			if string(b) != string(want) {

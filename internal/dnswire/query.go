@@ -317,16 +317,37 @@ func (q *Query) parseECS(b []byte) bool {
 	if q.ECS && source <= q.ECSSource {
 		return true // keep the longer (or earlier) prefix
 	}
+	// The address is assembled in registers and stored whole: copying the
+	// option's bytes into an array and reading it back as words stalls
+	// until the byte stores retire.
 	var a netip.Addr
 	if family == 1 {
 		var a4 [4]byte
-		copy(a4[:], addr)
+		binary.BigEndian.PutUint32(a4[:], uint32(prefixUint64(addr)>>32))
 		a = netip.AddrFrom4(a4)
 	} else {
 		var a16 [16]byte
-		copy(a16[:], addr)
+		hi, lo := addr, []byte(nil)
+		if len(addr) > 8 {
+			hi, lo = addr[:8], addr[8:]
+		}
+		binary.BigEndian.PutUint64(a16[:8], prefixUint64(hi))
+		binary.BigEndian.PutUint64(a16[8:], prefixUint64(lo))
 		a = netip.AddrFrom16(a16)
 	}
 	q.ECS, q.ECSFamily, q.ECSSource, q.ECSAddr, q.ecsBytes = true, family, source, a, len(addr)
 	return true
+}
+
+// prefixUint64 returns up to eight bytes of b as the high bytes of a
+// big-endian word, zero-filled.
+func prefixUint64(b []byte) uint64 {
+	if len(b) >= 8 {
+		return binary.BigEndian.Uint64(b)
+	}
+	var v uint64
+	for i, c := range b {
+		v |= uint64(c) << (56 - 8*uint(i))
+	}
+	return v
 }

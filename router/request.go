@@ -82,7 +82,11 @@ type Selection struct {
 }
 
 func (s *Selection) reset() {
-	*s = Selection{Type: ResultError, continueGeo: true}
+	// Cleared in place, then two fields set: assigning a composite
+	// literal builds it on the stack and copies it, reading back words
+	// just stored in other sizes (a stall on every query).
+	*s = Selection{}
+	s.Type, s.continueGeo = ResultError, true
 }
 
 func (s *Selection) setLocation(name string, lat, lon float64) {

@@ -64,24 +64,31 @@ type dynamic struct {
 	owner []byte
 	// caches answer with their addresses (TTL ttlA/ttlAAAA; AAAA only
 	// when v6).
-	caches              []int32
-	ttlA, ttlAAAA       uint32
-	v6                  bool
-	bypassA, bypassAAAA []dnswire.RR
-	httpA, httpAAAA     []dnswire.RR
+	caches        []int32
+	ttlA, ttlAAAA uint32
+	v6            bool
+	// fixedA and fixedAAAA are the other address records at owner: a DNS
+	// bypass or the edge routers' HTTP routing records.
+	fixedA, fixedAAAA []dnswire.RR
 	// cname is a CNAME at the query name (bypass or federation), one record.
 	cname []dnswire.RR
-	// ns is the localized NS RRset of the zone apex, nsSet its encoding.
-	ns    []dnswire.RR
-	nsSet *dnswire.OriginSet
+	// ns holds the localized NS RRset of the zone apex (nil: the zone's).
+	ns *edgeSet
+}
+
+// setNS localizes the apex NS RRset to es when es has one.
+func (d *dynamic) setNS(es *edgeSet) {
+	if len(es.ns) > 0 {
+		d.ns = es
+	}
 }
 
 func (d *dynamic) hasA() bool {
-	return len(d.caches) > 0 || len(d.bypassA) > 0 || len(d.httpA) > 0
+	return len(d.caches) > 0 || len(d.fixedA) > 0
 }
 
 func (d *dynamic) hasAAAA() bool {
-	return (len(d.caches) > 0 && d.v6) || len(d.bypassAAAA) > 0 || len(d.httpAAAA) > 0
+	return (len(d.caches) > 0 && d.v6) || len(d.fixedAAAA) > 0
 }
 
 // outcome is how a lookup in one zone ended.
@@ -147,12 +154,12 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 	case outSuccess:
 		st.aa = true
 		if string(st.nsApex) != string(z.origin) {
-			ns, set := st.dyn.ns, st.dyn.nsSet
-			if ns == nil {
-				set = z.nsSet
-				if s := z.apex.set(dnswire.TypeNS); s != nil {
-					ns = s.rrs
-				}
+			var ns []dnswire.RR
+			set := z.nsSet
+			if es := st.dyn.ns; es != nil {
+				ns, set = es.ns, es.nsSet
+			} else if s := z.apex.set(dnswire.TypeNS); s != nil {
+				ns = s.rrs
 			}
 			emitAuthority(st, w, z.origin, ns, set)
 		}
@@ -218,13 +225,12 @@ func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype ui
 			}
 			d.owner, d.caches, d.ttlA, d.ttlAAAA, d.v6 = owner, sel.Caches, info.ttlA, info.ttlAAAA, ds.IP6RoutingEnabled
 		case sel.Bypass:
-			d.owner, d.bypassA, d.bypassAAAA, d.cname = owner, info.bypassA, info.bypassAAAA, info.bypassCNAME
+			d.owner, d.fixedA, d.fixedAAAA, d.cname = owner, info.bypassA, info.bypassAAAA, info.bypassCNAME
 		}
 		st.rtype, st.rdtl = logResult(sel.Type), logDetail(sel.Detail)
 		st.hasLoc, st.lat, st.lon, st.svc = sel.HasCoordinates, sel.Lat, sel.Lon, ds.ID
 		if sel.Federation == nil && c.edgeDNS && c.edgeActive {
-			es := edgeFor(c, st, z)
-			d.ns, d.nsSet = es.ns, es.nsSet
+			d.setNS(edgeFor(c, st, z))
 		}
 		return
 	}
@@ -233,10 +239,10 @@ func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype ui
 	}
 	es := edgeFor(c, st, z)
 	if c.edgeDNS {
-		d.ns, d.nsSet = es.ns, es.nsSet
+		d.setNS(es)
 	}
 	if sel.DS != nil && z.ds == sel.DS.Index && (len(es.a) > 0 || len(es.aaaa) > 0) {
-		d.owner, d.httpA, d.httpAAAA = z.routingOwner, es.a, es.aaaa
+		d.owner, d.fixedA, d.fixedAAAA = z.routingOwner, es.a, es.aaaa
 	}
 	st.rtype, st.rdtl = logResult(st.edgeLoc.Type), accesslog.DetailsLocalizedDNS
 	st.hasLoc, st.svc = false, ""
@@ -319,7 +325,7 @@ func emitType(c *compiled, st *queryState, w *Response, z *zone, nd *node, owner
 		return emitAddrs(c, st, w, owner, true)
 	case typ == dnswire.TypeNS && apex && d.ns != nil:
 		st.nsApex = z.origin
-		return emit(st, w, dnswire.Answer, owner, d.ns, true, 0)
+		return emit(st, w, dnswire.Answer, owner, d.ns.ns, true, 0)
 	}
 	s := nd.set(typ)
 	if s == nil {
@@ -353,15 +359,9 @@ func emitAddrs(c *compiled, st *queryState, w *Response, owner dnswire.Owner, v6
 		return n
 	}
 	if v6 {
-		if len(d.bypassAAAA) > 0 {
-			return emit(st, w, dnswire.Answer, owner, d.bypassAAAA, true, 0)
-		}
-		return emit(st, w, dnswire.Answer, owner, d.httpAAAA, true, 0)
+		return emit(st, w, dnswire.Answer, owner, d.fixedAAAA, true, 0)
 	}
-	if len(d.bypassA) > 0 {
-		return emit(st, w, dnswire.Answer, owner, d.bypassA, true, 0)
-	}
-	return emit(st, w, dnswire.Answer, owner, d.httpA, true, 0)
+	return emit(st, w, dnswire.Answer, owner, d.fixedA, true, 0)
 }
 
 // emit appends an RRset in random order (spec 6.4); ttl 0 keeps the

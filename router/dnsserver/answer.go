@@ -301,6 +301,9 @@ func answerAt(c *compiled, st *queryState, w *Response, z *zone, nd *node, name 
 		if isOwner && nd.set(dnswire.TypeAAAA) == nil {
 			n += emitType(c, st, w, z, nd, owner, dnswire.TypeAAAA, isOwner, apex)
 		}
+	} else if dynAddr && (qtype == dnswire.TypeA && d.hasA() || qtype == dnswire.TypeAAAA && d.hasAAAA()) {
+		// emitType's first two cases, without its call.
+		n = emitAddrs(c, st, w, owner, qtype == dnswire.TypeAAAA)
 	} else {
 		n = emitType(c, st, w, z, nd, owner, qtype, isOwner, apex)
 	}
@@ -344,16 +347,24 @@ func emitAddrs(c *compiled, st *queryState, w *Response, owner dnswire.Owner, v6
 		if v6 && !d.v6 {
 			return 0
 		}
-		shuffle32(d.caches)
+		if len(d.caches) > 1 {
+			shuffle32(d.caches)
+		}
 		tmpl, ttl := c.cacheA, d.ttlA
 		if v6 {
 			tmpl, ttl = c.cacheAAAA, d.ttlAAAA
 		}
+		// The writer is called directly (not through appendRR): this is
+		// the routed answer, the most frequent one.
 		n := 0
 		for _, ci := range d.caches {
 			rr := &tmpl[ci]
-			if rr.Type != 0 && appendRR(st, w, dnswire.Answer, owner, rr, ttl, true) {
-				n++
+			if rr.Type == 0 || !w.w.AppendTTL(dnswire.Answer, owner, rr, ttl) {
+				continue
+			}
+			n++
+			if st.logging {
+				st.answers = append(st.answers, accesslog.DNSAnswer{TTL: ttl, Type: rr.Type, RData: rr.RData()})
 			}
 		}
 		return n

@@ -120,10 +120,6 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 	}
 }
 
-// lowerASCII lower-cases the ASCII letters of b in place, eight bytes at
-// a time.
-func lowerASCII(b []byte) { copyLower(b, b) }
-
 // copyLower copies src to dst (of the same length; they may be the same
 // slice) with ASCII letters lower-cased, eight bytes at a time. readName
 // lower-cases while copying: lower-casing the copy afterwards read back

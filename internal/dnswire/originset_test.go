@@ -9,10 +9,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// TestLowerASCII checks copyLower (a copy and in place) against lower on
+// TestCopyLower checks copyLower (a copy and in place) against lower on
 // every length up to 40, which covers the byte loop and the overlapping
 // last word.
-func TestLowerASCII(t *testing.T) {
+func TestCopyLower(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for n := range 40 {
 		for range 50 {
@@ -30,9 +30,9 @@ func TestLowerASCII(t *testing.T) {
 			if string(dst) != string(want) || string(src) != string(b) {
 				t.Fatalf("copyLower(%x): %x, want %x (source changed: %v)", b, dst, want, string(src) != string(b))
 			}
-			lowerASCII(b)
+			copyLower(b, b)
 			if string(b) != string(want) {
-				t.Fatalf("lowerASCII: %x, want %x", b, want)
+				t.Fatalf("copyLower in place: %x, want %x", b, want)
 			}
 		}
 	}

@@ -160,22 +160,21 @@ func (w *Writer) AppendTTL(s Section, owner Owner, rr *RR, ttl uint32) bool {
 	if w.full || s < w.sec || s > Additional {
 		return false
 	}
-	if owner.isOff && rr.kind == rdataRaw && w.appendAtOffset(s, owner.off, rr, ttl) {
-		return true
-	}
 	if owner.isOff && (int(owner.off) < HeaderLen || int(owner.off) >= len(w.buf)) || !owner.isOff && len(owner.name) == 0 {
 		return false
+	}
+	if owner.isOff && rr.kind == rdataRaw && w.appendAtOffset(s, owner.off, rr, ttl) {
+		return true
 	}
 	w.sec = s
 	pos := len(w.buf)
 	key, suffix, match := w.ownerKey(owner)
-	if !(s == w.setSec && rr.Type == w.setType && rr.Class == w.setClass && key == w.setOwner && w.setCount > 0) {
-		w.setStart, w.setComp, w.setCount = pos, w.ncomp, 0
-		w.setSec, w.setType, w.setClass, w.setOwner = s, rr.Type, rr.Class, key
-		if key == -2 {
-			w.setOwner = pos // the name is about to be written here
-		}
+	if key == -2 {
+		// The name is about to be written here; the current set's owner
+		// lies before pos, so the record starts a new set.
+		key = pos
 	}
+	w.joinSet(s, rr, key, pos)
 	var ok bool
 	if owner.isOff {
 		ok = w.putPointer(int(owner.off))
@@ -206,23 +205,28 @@ func (w *Writer) AppendTTL(s Section, owner Owner, rr *RR, ttl uint32) bool {
 	return true
 }
 
-// appendAtOffset is AppendTTL's path for the most common record of a
-// response: an owner already in the message (one pointer) and RDATA copied
-// as is (A, AAAA, TXT). It writes the record in one piece and reports
-// false, having written nothing, when the record might not fit or the
-// owner does not point into the message; AppendTTL then takes the general
-// path, which applies the truncation rules.
-func (w *Writer) appendAtOffset(s Section, off uint16, rr *RR, ttl uint32) bool {
-	pos := len(w.buf)
-	n := 12 + len(rr.rdata)
-	if pos+n > w.limit || int(off) < HeaderLen || int(off) >= pos || n > cap(w.buf)-pos {
-		return false
-	}
-	key := int(off)
+// joinSet starts a new RRset at pos unless the record (section s, rr's
+// type and class, owner key) continues the current one.
+func (w *Writer) joinSet(s Section, rr *RR, key, pos int) {
 	if !(s == w.setSec && rr.Type == w.setType && rr.Class == w.setClass && key == w.setOwner && w.setCount > 0) {
 		w.setStart, w.setComp, w.setCount = pos, w.ncomp, 0
 		w.setSec, w.setType, w.setClass, w.setOwner = s, rr.Type, rr.Class, key
 	}
+}
+
+// appendAtOffset is AppendTTL's path for the most common record of a
+// response: an owner already in the message (one pointer, checked by
+// AppendTTL) and RDATA copied as is (A, AAAA, TXT). It writes the record in
+// one piece and reports false, having written nothing, when the record
+// might not fit; AppendTTL then takes the general path, which applies the
+// truncation rules.
+func (w *Writer) appendAtOffset(s Section, off uint16, rr *RR, ttl uint32) bool {
+	pos := len(w.buf)
+	n := 12 + len(rr.rdata)
+	if pos+n > w.limit { // limit <= cap(buf) (Start)
+		return false
+	}
+	w.joinSet(s, rr, int(off), pos)
 	w.sec = s
 	w.buf = w.buf[:pos+n]
 	b := w.buf[pos:]

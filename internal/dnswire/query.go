@@ -327,12 +327,10 @@ func (q *Query) parseECS(b []byte) bool {
 		a = netip.AddrFrom4(a4)
 	} else {
 		var a16 [16]byte
-		hi, lo := addr, []byte(nil)
+		binary.BigEndian.PutUint64(a16[:8], prefixUint64(addr))
 		if len(addr) > 8 {
-			hi, lo = addr[:8], addr[8:]
+			binary.BigEndian.PutUint64(a16[8:], prefixUint64(addr[8:]))
 		}
-		binary.BigEndian.PutUint64(a16[:8], prefixUint64(hi))
-		binary.BigEndian.PutUint64(a16[8:], prefixUint64(lo))
 		a = netip.AddrFrom16(a16)
 	}
 	q.ECS, q.ECSFamily, q.ECSSource, q.ECSAddr, q.ecsBytes = true, family, source, a, len(addr)

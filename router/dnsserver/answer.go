@@ -301,9 +301,6 @@ func answerAt(c *compiled, st *queryState, w *Response, z *zone, nd *node, name 
 		if isOwner && nd.set(dnswire.TypeAAAA) == nil {
 			n += emitType(c, st, w, z, nd, owner, dnswire.TypeAAAA, isOwner, apex)
 		}
-	} else if dynAddr && (qtype == dnswire.TypeA && d.hasA() || qtype == dnswire.TypeAAAA && d.hasAAAA()) {
-		// emitType's first two cases, without its call.
-		n = emitAddrs(c, st, w, owner, qtype == dnswire.TypeAAAA)
 	} else {
 		n = emitType(c, st, w, z, nd, owner, qtype, isOwner, apex)
 	}
@@ -354,8 +351,8 @@ func emitAddrs(c *compiled, st *queryState, w *Response, owner dnswire.Owner, v6
 		if v6 {
 			tmpl, ttl = c.cacheAAAA, d.ttlAAAA
 		}
-		// The writer is called directly (not through appendRR): this is
-		// the routed answer, the most frequent one.
+		// The writer is called directly (not through appendRR and
+		// Response): this is the routed answer, the most frequent one.
 		n := 0
 		for _, ci := range d.caches {
 			rr := &tmpl[ci]
@@ -363,9 +360,7 @@ func emitAddrs(c *compiled, st *queryState, w *Response, owner dnswire.Owner, v6
 				continue
 			}
 			n++
-			if st.logging {
-				st.answers = append(st.answers, accesslog.DNSAnswer{TTL: ttl, Type: rr.Type, RData: rr.RData()})
-			}
+			st.noteAnswer(rr, ttl)
 		}
 		return n
 	}
@@ -452,10 +447,17 @@ func appendRR(st *queryState, w *Response, sec dnswire.Section, owner dnswire.Ow
 	if !w.AppendTTL(sec, owner, rr, ttl) {
 		return false
 	}
-	if log && st.logging && sec == dnswire.Answer {
-		st.answers = append(st.answers, accesslog.DNSAnswer{TTL: ttl, Type: rr.Type, RData: rr.RData()})
+	if log && sec == dnswire.Answer {
+		st.noteAnswer(rr, ttl)
 	}
 	return true
+}
+
+// noteAnswer keeps an answer record for the access log when it is on.
+func (st *queryState) noteAnswer(rr *dnswire.RR, ttl uint32) {
+	if st.logging {
+		st.answers = append(st.answers, accesslog.DNSAnswer{TTL: ttl, Type: rr.Type, RData: rr.RData()})
+	}
 }
 
 // shuffle32 permutes s (math/rand/v2, lock free).

@@ -22,14 +22,14 @@ import (
 // sockaddrLen holds a sockaddr_in6 (28 bytes), which also fits sockaddr_in.
 const sockaddrLen = unix.SizeofSockaddrInet6
 
-// udpBatch is one worker's fixed slab: receive and transmit buffers, the
+// udpBatch is one worker's fixed slab: one buffer per datagram, the
 // peer addresses and the mmsghdr arrays for recvmmsg/sendmmsg, allocated
 // once. golang.org/x/net/ipv4.PacketConn.ReadBatch is not used: it
 // allocates a *net.UDPAddr and its IP slice per message (x/net v0.62.0
 // internal/socket parseInetAddr); calling recvmmsg through
 // syscall.RawConn with pre-bound closures allocates nothing.
 type udpBatch struct {
-	rx, tx   []byte
+	rx       []byte // one rxSlot per datagram; the response replaces the query
 	names    [][sockaddrLen]byte
 	rxHdrs   []unix.Mmsghdr
 	txHdrs   []unix.Mmsghdr
@@ -45,7 +45,6 @@ type udpBatch struct {
 func newUDPBatch(n int) *udpBatch {
 	b := &udpBatch{
 		rx:     make([]byte, n*rxSlot),
-		tx:     make([]byte, n*dnswire.MaxUDPSize),
 		names:  make([][sockaddrLen]byte, n),
 		rxHdrs: make([]unix.Mmsghdr, n),
 		txHdrs: make([]unix.Mmsghdr, n),
@@ -394,7 +393,11 @@ func processFrom(b *udpBatch, p *Processor, i, m int) (next, queued int) {
 		}
 		msg := b.rx[i*rxSlot : i*rxSlot+int(h.Len)]
 		client := sockaddrAddrPort(b.names[i][:])
-		dst := b.tx[m*dnswire.MaxUDPSize : m*dnswire.MaxUDPSize : (m+1)*dnswire.MaxUDPSize]
+		// The response overwrites the query in its slot, as gdnsd does:
+		// Parse has copied what the answer needs (the writer echoes the
+		// question from msg before it writes anything after it), and the
+		// lines the kernel just filled are the ones the kernel reads back.
+		dst := b.rx[i*rxSlot : i*rxSlot : i*rxSlot+dnswire.MaxUDPSize]
 		resp := p.serve(dst, msg, client, UDP)
 		if resp == nil {
 			continue
@@ -402,7 +405,7 @@ func processFrom(b *udpBatch, p *Processor, i, m int) (next, queued int) {
 		t := &b.txHdrs[m]
 		t.Hdr.Name = &b.names[i][0]
 		t.Hdr.Namelen = h.Hdr.Namelen
-		b.txIov[m].Base = &b.tx[m*dnswire.MaxUDPSize]
+		b.txIov[m].Base = &b.rx[i*rxSlot]
 		b.txIov[m].SetLen(len(resp))
 		m++
 	}

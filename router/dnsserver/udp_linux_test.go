@@ -3,12 +3,14 @@
 package dnsserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,18 +20,25 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fillBatch puts the queries into b as recvmmsg would, each from its own
-// IPv4 sender port (10000 + index).
-func fillBatch(tb testing.TB, b *udpBatch, qs []string) {
+// fillBatch puts A queries for the names into b as recvmmsg would, each
+// from its own IPv4 sender port (10000 + index), and returns them packed.
+func fillBatch(tb testing.TB, b *udpBatch, qs []string) [][]byte {
 	tb.Helper()
+	msgs := make([][]byte, len(qs))
 	for i, name := range qs {
-		m := new(dns.Msg)
-		m.SetQuestion(name, dns.TypeA)
+		m := newQuery(name, dns.TypeA)
 		m.Id = uint16(i)
-		msg, err := m.Pack()
-		if err != nil {
-			tb.Fatal(err)
-		}
+		msgs[i] = packMsg(tb, m)
+	}
+	fillBatchMsgs(b, msgs)
+	return msgs
+}
+
+// fillBatchMsgs puts the messages into b as recvmmsg would (see fillBatch).
+// The responses overwrite the queries, so a batch is refilled before it is
+// processed again.
+func fillBatchMsgs(b *udpBatch, msgs [][]byte) {
+	for i, msg := range msgs {
 		copy(b.rx[i*rxSlot:], msg)
 		b.rxHdrs[i].Len = uint32(len(msg))
 		b.rxHdrs[i].Hdr.Flags = 0
@@ -40,7 +49,50 @@ func fillBatch(tb testing.TB, b *udpBatch, qs []string) {
 		binary.BigEndian.PutUint16(sa[2:4], uint16(10000+i))
 		copy(sa[4:8], []byte{127, 0, 0, 1})
 	}
-	b.n = len(qs)
+	b.n = len(msgs)
+}
+
+// TestProcessBatchAnswersInPlace: each response is written over its query
+// in the receive slot, and is byte for byte what Serve writes into a
+// separate buffer, also where the answer overwrites the query's OPT and
+// ECS option, for names in mixed case, a NODATA, an NXDOMAIN, a REFUSED
+// and a FORMERR (two questions).
+func TestProcessBatchAnswersInPlace(t *testing.T) {
+	var msgs [][]byte
+	add := func(m *dns.Msg) { m.Id = uint16(len(msgs)); msgs = append(msgs, packMsg(t, m)) }
+	add(newQuery("www.test.example.", dns.TypeA))
+	add(addECS(newQuery("WwW.TeSt.ExAmPlE.", dns.TypeA), "198.51.100.0/24"))
+	add(addECS(newQuery("www.test.example.", dns.TypeA), "2001:db8:1::/48"))
+	add(addECS(newQuery("www.test.example.", dns.TypeAAAA), "198.51.100.0/24"))
+	add(addECS(newQuery("a.b.c.test.example.", dns.TypeA), "198.51.100.0/24"))
+	add(newQuery("www.other.example.", dns.TypeA))
+	twoQ := newQuery("www.test.example.", dns.TypeA)
+	twoQ.Question = append(twoQ.Question, twoQ.Question[0])
+	add(twoQ)
+	h := newStaticHandler(t)
+	want := make([][]byte, len(msgs))
+	ref := NewProcessor(h)
+	for i, msg := range msgs {
+		want[i] = ref.Serve(make([]byte, 0, 1232), msg, netip.MustParseAddrPort("127.0.0.1:"+strconv.Itoa(10000+i)), UDP)
+		if want[i] == nil {
+			t.Fatalf("query %d: no reference response", i)
+		}
+	}
+	b := newUDPBatch(len(msgs) + 1)
+	fillBatchMsgs(b, msgs)
+	(&Server{}).processBatch(b, NewProcessor(h))
+	if b.sendTo != len(msgs) {
+		t.Fatalf("queued %d responses, want %d", b.sendTo, len(msgs))
+	}
+	for i := range msgs {
+		if b.txIov[i].Base != &b.rx[i*rxSlot] {
+			t.Fatalf("response %d is not in its query's slot", i)
+		}
+		got := unsafe.Slice(b.txIov[i].Base, b.txIov[i].Len)
+		if !bytes.Equal(got, want[i]) {
+			t.Fatalf("response %d in place:\n%x\nwant (Serve into a separate buffer):\n%x", i, got, want[i])
+		}
+	}
 }
 
 // TestProcessBatchRecoversPanic: a panicking handler drops its query only
@@ -88,9 +140,10 @@ func BenchmarkProcessBatch(b *testing.B) {
 	for i := range qs {
 		qs[i] = "www.test.example."
 	}
-	fillBatch(b, bt, qs)
+	msgs := fillBatch(b, bt, qs)
 	b.ReportAllocs()
 	for b.Loop() {
+		fillBatchMsgs(bt, msgs) // the responses replaced the queries
 		s.processBatch(bt, p)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*DefaultBatch), "ns/query")

@@ -112,7 +112,14 @@ func (w *Writer) Start(dst []byte, q *Query, max int) {
 		return
 	}
 	qs := q.msg[HeaderLen:q.qEnd]
-	w.buf = append(w.buf, qs...)
+	if end := HeaderLen + len(qs); end <= cap(w.buf) && &w.buf[:end][HeaderLen] == &qs[0] {
+		// Answering in place (the UDP engine writes over the query): the
+		// question is already where it goes. Copying it onto itself would
+		// also make the label walk below wait on the copy's stores.
+		w.buf = w.buf[:end]
+	} else {
+		w.buf = append(w.buf, qs...)
+	}
 	// Enter the question's labels, counting in a local (no store per label).
 	n := 0
 	for off := 0; off < len(qs) && qs[off] != 0 && n < maxComp; off += 1 + int(qs[off]) {

@@ -23,44 +23,40 @@ import (
 const sockaddrLen = unix.SizeofSockaddrInet6
 
 // udpBatch is one worker's fixed slab: one buffer per datagram, the
-// peer addresses and the mmsghdr arrays for recvmmsg/sendmmsg, allocated
-// once. golang.org/x/net/ipv4.PacketConn.ReadBatch is not used: it
+// peer addresses and one mmsghdr per datagram, allocated once. As in
+// gdnsd, the same header receives a query and sends its answer: the
+// answer is written over the query, the kernel has filled in the sender's
+// address and its length, and only the iovec's length changes (0: no
+// answer). golang.org/x/net/ipv4.PacketConn.ReadBatch is not used: it
 // allocates a *net.UDPAddr and its IP slice per message (x/net v0.62.0
 // internal/socket parseInetAddr); calling recvmmsg through
 // syscall.RawConn with pre-bound closures allocates nothing.
 type udpBatch struct {
 	rx       []byte // one rxSlot per datagram; the response replaces the query
 	names    [][sockaddrLen]byte
-	rxHdrs   []unix.Mmsghdr
-	txHdrs   []unix.Mmsghdr
-	rxIov    []unix.Iovec
-	txIov    []unix.Iovec
+	hdrs     []unix.Mmsghdr
+	iov      []unix.Iovec
 	n        int // result of the last system call
 	errno    syscall.Errno
 	received int // datagrams of the last successful recvmmsg (headers to reset)
-	sendFrom int
-	sendTo   int
+	sendFrom int // the next header to send from
+	sendTo   int // the datagrams of the batch
 }
 
 func newUDPBatch(n int) *udpBatch {
 	b := &udpBatch{
-		rx:     make([]byte, n*rxSlot),
-		names:  make([][sockaddrLen]byte, n),
-		rxHdrs: make([]unix.Mmsghdr, n),
-		txHdrs: make([]unix.Mmsghdr, n),
-		rxIov:  make([]unix.Iovec, n),
-		txIov:  make([]unix.Iovec, n),
+		rx:    make([]byte, n*rxSlot),
+		names: make([][sockaddrLen]byte, n),
+		hdrs:  make([]unix.Mmsghdr, n),
+		iov:   make([]unix.Iovec, n),
 		// Every header counts as written, so the first resetRx sets them all.
 		received: n,
 	}
 	for i := range n {
-		b.rxIov[i].Base = &b.rx[i*rxSlot]
-		b.rxIov[i].SetLen(rxSlot)
-		b.rxHdrs[i].Hdr.Iov = &b.rxIov[i]
-		b.rxHdrs[i].Hdr.SetIovlen(1)
-		b.rxHdrs[i].Hdr.Name = &b.names[i][0]
-		b.txHdrs[i].Hdr.Iov = &b.txIov[i]
-		b.txHdrs[i].Hdr.SetIovlen(1)
+		b.iov[i].Base = &b.rx[i*rxSlot]
+		b.hdrs[i].Hdr.Iov = &b.iov[i]
+		b.hdrs[i].Hdr.SetIovlen(1)
+		b.hdrs[i].Hdr.Name = &b.names[i][0]
 	}
 	return b
 }
@@ -94,9 +90,9 @@ func (b *udpBatch) recv(fd, flags int, raw bool) {
 	var n uintptr
 	var errno syscall.Errno
 	if raw {
-		n, _, errno = unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), uintptr(flags), 0, 0)
+		n, _, errno = unix.RawSyscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)), uintptr(flags), 0, 0)
 	} else {
-		n, _, errno = unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.rxHdrs[0])), uintptr(len(b.rxHdrs)), uintptr(flags), 0, 0)
+		n, _, errno = unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&b.hdrs[0])), uintptr(len(b.hdrs)), uintptr(flags), 0, 0)
 	}
 	b.n, b.errno = int(n), errno
 	if errno == 0 {
@@ -104,19 +100,35 @@ func (b *udpBatch) recv(fd, flags int, raw bool) {
 	}
 }
 
-// resetRx restores the fields recvmmsg overwrote in the headers of the
-// datagrams it last returned (it writes no others).
+// resetRx restores the fields that recvmmsg overwrote, and the answers'
+// lengths, in the headers of the datagrams it last returned (the only ones
+// written since).
 func (b *udpBatch) resetRx() {
-	for i := range b.rxHdrs[:b.received] {
-		b.rxHdrs[i].Hdr.Namelen = sockaddrLen
-		b.rxHdrs[i].Hdr.Flags = 0
+	for i := range b.hdrs[:b.received] {
+		b.hdrs[i].Hdr.Namelen = sockaddrLen
+		b.hdrs[i].Hdr.Flags = 0
+		b.iov[i].SetLen(rxSlot)
 	}
 	b.received = 0
 }
 
-// send writes the queued responses from sendFrom without blocking.
+// skipUnanswered moves sendFrom past datagrams without an answer and
+// reports whether one is left to send.
+func (b *udpBatch) skipUnanswered() bool {
+	for b.sendFrom < b.sendTo && b.iov[b.sendFrom].Len == 0 {
+		b.sendFrom++
+	}
+	return b.sendFrom < b.sendTo
+}
+
+// send writes, without blocking, the run of answers that starts at
+// sendFrom (which has one) and ends before the next datagram without.
 func (b *udpBatch) send(fd int) {
-	hdrs := b.txHdrs[b.sendFrom:b.sendTo]
+	end := b.sendFrom + 1
+	for end < b.sendTo && b.iov[end].Len != 0 {
+		end++
+	}
+	hdrs := b.hdrs[b.sendFrom:end]
 	n, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), unix.MSG_DONTWAIT, 0, 0)
 	b.n, b.errno = int(n), errno
 }
@@ -362,60 +374,54 @@ func detachUDP(c *net.UDPConn) (int, error) {
 	return fd, nil
 }
 
-// processBatch runs every received datagram through p and queues the
-// responses, addressed to the sender, in the transmit headers.
+// processBatch runs every received datagram through p, each answer
+// written over its query and its length set in the datagram's iovec (0:
+// no answer).
 func (s *Server) processBatch(b *udpBatch, p *Processor) {
-	i, m := 0, 0
-	for i < b.n {
-		i, m = processFrom(b, p, i, m)
+	for i := 0; i < b.n; {
+		i = processFrom(b, p, i)
 	}
 	p.flushCounts()
-	b.sendFrom, b.sendTo = 0, m
+	b.sendFrom, b.sendTo = 0, b.n
 }
 
-// processFrom serves the datagrams of b from i on, with m responses
-// queued, and returns where it stopped and the responses queued. A
-// panicking handler stops it after that datagram, counted as DropPanic and
-// without a response, as Processor.Serve does; processBatch then goes on
-// with the next. One recovery per batch instead of one per query.
-func processFrom(b *udpBatch, p *Processor, i, m int) (next, queued int) {
+// processFrom serves the datagrams of b from i on and returns where it
+// stopped. A panicking handler stops it after that datagram, counted as
+// DropPanic and without an answer, as Processor.Serve does; processBatch
+// then goes on with the next. One recovery per batch instead of one per
+// query.
+func processFrom(b *udpBatch, p *Processor, i int) (next int) {
 	defer func() {
 		if recover() != nil {
 			p.shard.drops[DropPanic].Add(1)
-			next, queued = i+1, m
+			b.iov[i].SetLen(0)
+			next = i + 1
 		}
 	}()
 	for ; i < b.n; i++ {
-		h := &b.rxHdrs[i]
-		if h.Hdr.Flags&unix.MSG_TRUNC != 0 {
+		if b.hdrs[i].Hdr.Flags&unix.MSG_TRUNC != 0 {
 			p.shard.drops[DropOversize].Add(1)
+			b.iov[i].SetLen(0)
 			continue
 		}
-		msg := b.rx[i*rxSlot : i*rxSlot+int(h.Len)]
+		slot := b.rx[i*rxSlot : (i+1)*rxSlot]
+		msg := slot[:b.hdrs[i].Len]
 		client := sockaddrAddrPort(b.names[i][:])
 		// The response overwrites the query in its slot, as gdnsd does:
 		// Parse has copied what the answer needs (the writer echoes the
 		// question from msg before it writes anything after it), and the
 		// lines the kernel just filled are the ones the kernel reads back.
-		dst := b.rx[i*rxSlot : i*rxSlot : i*rxSlot+dnswire.MaxUDPSize]
-		resp := p.serve(dst, msg, client, UDP)
-		if resp == nil {
-			continue
-		}
-		t := &b.txHdrs[m]
-		t.Hdr.Name = &b.names[i][0]
-		t.Hdr.Namelen = h.Hdr.Namelen
-		b.txIov[m].Base = &b.rx[i*rxSlot]
-		b.txIov[m].SetLen(len(resp))
-		m++
+		resp := p.serve(slot[:0:dnswire.MaxUDPSize], msg, client, UDP)
+		b.iov[i].SetLen(len(resp))
 	}
-	return i, m
+	return i
 }
 
-// flushBatch sends the queued responses, skipping one that the kernel
-// refuses (counted) and retrying the rest; a full send buffer parks.
+// flushBatch sends the answers, one sendmmsg per run of datagrams with
+// an answer, skipping one that the kernel refuses (counted) and retrying
+// the rest; a full send buffer parks.
 func (s *Server) flushBatch(w *udpWaiter, b *udpBatch, p *Processor) error {
-	for b.sendFrom < b.sendTo {
+	for b.skipUnanswered() {
 		b.send(w.fd)
 		if b.errno == unix.EAGAIN {
 			if err := w.sendWait(); err != nil {

@@ -40,9 +40,10 @@ func fillBatch(tb testing.TB, b *udpBatch, qs []string) [][]byte {
 func fillBatchMsgs(b *udpBatch, msgs [][]byte) {
 	for i, msg := range msgs {
 		copy(b.rx[i*rxSlot:], msg)
-		b.rxHdrs[i].Len = uint32(len(msg))
-		b.rxHdrs[i].Hdr.Flags = 0
-		b.rxHdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet4
+		b.hdrs[i].Len = uint32(len(msg))
+		b.hdrs[i].Hdr.Flags = 0
+		b.hdrs[i].Hdr.Namelen = unix.SizeofSockaddrInet4
+		b.iov[i].SetLen(rxSlot)
 		sa := b.names[i][:]
 		clear(sa)
 		binary.NativeEndian.PutUint16(sa[0:2], unix.AF_INET)
@@ -81,14 +82,14 @@ func TestProcessBatchAnswersInPlace(t *testing.T) {
 	b := newUDPBatch(len(msgs) + 1)
 	fillBatchMsgs(b, msgs)
 	(&Server{}).processBatch(b, NewProcessor(h))
-	if b.sendTo != len(msgs) {
-		t.Fatalf("queued %d responses, want %d", b.sendTo, len(msgs))
+	if b.sendFrom != 0 || b.sendTo != len(msgs) {
+		t.Fatalf("queued [%d, %d), want [0, %d)", b.sendFrom, b.sendTo, len(msgs))
 	}
 	for i := range msgs {
-		if b.txIov[i].Base != &b.rx[i*rxSlot] {
+		if b.hdrs[i].Hdr.Iov != &b.iov[i] || b.iov[i].Base != &b.rx[i*rxSlot] {
 			t.Fatalf("response %d is not in its query's slot", i)
 		}
-		got := unsafe.Slice(b.txIov[i].Base, b.txIov[i].Len)
+		got := unsafe.Slice(b.iov[i].Base, b.iov[i].Len)
 		if !bytes.Equal(got, want[i]) {
 			t.Fatalf("response %d in place:\n%x\nwant (Serve into a separate buffer):\n%x", i, got, want[i])
 		}
@@ -97,7 +98,7 @@ func TestProcessBatchAnswersInPlace(t *testing.T) {
 
 // TestProcessBatchRecoversPanic: a panicking handler drops its query only
 // (counted as DropPanic); the queries before and after it in the batch are
-// answered and addressed to their own senders.
+// answered over their queries, addressed to their own senders.
 func TestProcessBatchRecoversPanic(t *testing.T) {
 	s := &Server{}
 	p := NewProcessor(newStaticHandler(t))
@@ -105,28 +106,106 @@ func TestProcessBatchRecoversPanic(t *testing.T) {
 	qs := []string{"panic.test.example.", "a.test.example.", "panic.test.example.", "panic.test.example.", "b.test.example.", "panic.test.example."}
 	fillBatch(t, b, qs)
 	s.processBatch(b, p)
-	if b.sendFrom != 0 || b.sendTo != 2 {
-		t.Fatalf("queued [%d, %d), want [0, 2)", b.sendFrom, b.sendTo)
+	if b.sendFrom != 0 || b.sendTo != len(qs) {
+		t.Fatalf("queued [%d, %d), want [0, %d)", b.sendFrom, b.sendTo, len(qs))
 	}
-	for k, want := range []int{1, 4} {
-		h := &b.txHdrs[k]
-		if h.Hdr.Name != &b.names[want][0] || h.Hdr.Namelen != unix.SizeofSockaddrInet4 {
-			t.Fatalf("response %d not addressed to sender %d", k, want)
+	for i, name := range qs {
+		answered := name != "panic.test.example."
+		if !answered {
+			if b.iov[i].Len != 0 {
+				t.Fatalf("datagram %d: panicked, yet an answer of %d bytes is queued", i, b.iov[i].Len)
+			}
+			continue
 		}
-		if got := sockaddrAddrPort(b.names[want][:]); got != netip.MustParseAddrPort("127.0.0.1:"+[]string{"10001", "10004"}[k]) {
-			t.Fatalf("response %d: sender %s", k, got)
+		h := &b.hdrs[i]
+		if h.Hdr.Name != &b.names[i][0] || h.Hdr.Namelen != unix.SizeofSockaddrInet4 {
+			t.Fatalf("answer %d not addressed to its sender", i)
 		}
-		resp := unsafe.Slice(b.txIov[k].Base, b.txIov[k].Len)
+		if got := sockaddrAddrPort(b.names[i][:]); got != netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(10000+i)) {
+			t.Fatalf("answer %d: sender %s", i, got)
+		}
 		var r dns.Msg
-		if err := r.Unpack(resp); err != nil {
+		if err := r.Unpack(unsafe.Slice(b.iov[i].Base, b.iov[i].Len)); err != nil {
 			t.Fatal(err)
 		}
-		if int(r.Id) != want || r.Question[0].Name != qs[want] || len(r.Answer) != 1 {
-			t.Fatalf("response %d: %v", k, &r)
+		if int(r.Id) != i || r.Question[0].Name != name || len(r.Answer) != 1 {
+			t.Fatalf("answer %d: %v", i, &r)
 		}
 	}
 	if st := p.Stats(); st.Drops[DropPanic] != 4 || st.Rcodes[0] != 2 {
 		t.Fatalf("drops %v, rcodes %v", st.Drops, st.Rcodes)
+	}
+}
+
+// TestFlushBatchSendsRuns: flushBatch sends each run of answered
+// datagrams with one sendmmsg from the receive headers, skips the
+// unanswered ones, and each client socket gets exactly its own answer.
+func TestFlushBatchSendsRuns(t *testing.T) {
+	srv, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(srv)
+	if err := unix.Bind(srv, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	// Answered (a, b, c) and unanswered (panic) in runs of one, two and none.
+	qs := []string{"panic.test.example.", "a.test.example.", "panic.test.example.", "panic.test.example.", "b.test.example.", "c.test.example.", "panic.test.example."}
+	b := newUDPBatch(len(qs) + 1)
+	fillBatch(t, b, qs)
+	clients := make([]int, len(qs))
+	for i := range qs {
+		c, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(c)
+		if err := unix.Bind(c, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+			t.Fatal(err)
+		}
+		sa, err := unix.Getsockname(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		binary.BigEndian.PutUint16(b.names[i][2:4], uint16(sa.(*unix.SockaddrInet4).Port))
+		clients[i] = c
+	}
+	w, err := newUDPWaiter(srv, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.close()
+	s := &Server{}
+	p := NewProcessor(newStaticHandler(t))
+	s.processBatch(b, p)
+	if err := s.flushBatch(w, b, p); err != nil {
+		t.Fatal(err)
+	}
+	if b.sendFrom != b.sendTo {
+		t.Fatalf("flushBatch stopped at %d of %d", b.sendFrom, b.sendTo)
+	}
+	buf := make([]byte, 1500)
+	for i, name := range qs {
+		n, _, err := unix.Recvfrom(clients[i], buf, 0)
+		if name == "panic.test.example." {
+			if err != unix.EAGAIN {
+				t.Fatalf("client %d (no answer) got %d bytes, err %v", i, n, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		var r dns.Msg
+		if err := r.Unpack(buf[:n]); err != nil {
+			t.Fatal(err)
+		}
+		if int(r.Id) != i || r.Question[0].Name != name || len(r.Answer) != 1 {
+			t.Fatalf("client %d: %v", i, &r)
+		}
+	}
+	if st := p.Stats(); st.Drops[DropWriteError] != 0 {
+		t.Fatalf("drops %v", st.Drops)
 	}
 }
 
@@ -197,9 +276,9 @@ func kernelWaitGCChild(t *testing.T) {
 func TestResetRxOnlyWrittenHeaders(t *testing.T) {
 	b := newUDPBatch(4)
 	b.resetRx()
-	for i := range b.rxHdrs {
-		if b.rxHdrs[i].Hdr.Namelen != sockaddrLen {
-			t.Fatalf("header %d: namelen %d after the first reset", i, b.rxHdrs[i].Hdr.Namelen)
+	for i := range b.hdrs {
+		if b.hdrs[i].Hdr.Namelen != sockaddrLen || b.iov[i].Len != rxSlot {
+			t.Fatalf("header %d: namelen %d, iovec %d bytes after the first reset", i, b.hdrs[i].Hdr.Namelen, b.iov[i].Len)
 		}
 	}
 	// A real recvmmsg returns two datagrams from an IPv4 sender, one
@@ -207,17 +286,20 @@ func TestResetRxOnlyWrittenHeaders(t *testing.T) {
 	// empty (a failed call writes nothing).
 	fd := udpSocketWithTwoDatagrams(t)
 	b.recv(fd, unix.MSG_DONTWAIT, true)
-	if b.errno != 0 || b.n != 2 || b.rxHdrs[0].Hdr.Namelen != unix.SizeofSockaddrInet4 || b.rxHdrs[1].Hdr.Flags&unix.MSG_TRUNC == 0 {
-		t.Fatalf("recvmmsg: n %d errno %v, namelen %d, flags %#x", b.n, b.errno, b.rxHdrs[0].Hdr.Namelen, b.rxHdrs[1].Hdr.Flags)
+	if b.errno != 0 || b.n != 2 || b.hdrs[0].Hdr.Namelen != unix.SizeofSockaddrInet4 || b.hdrs[1].Hdr.Flags&unix.MSG_TRUNC == 0 {
+		t.Fatalf("recvmmsg: n %d errno %v, namelen %d, flags %#x", b.n, b.errno, b.hdrs[0].Hdr.Namelen, b.hdrs[1].Hdr.Flags)
 	}
+	// The answers replaced the two queries (one had none).
+	b.iov[0].SetLen(60)
+	b.iov[1].SetLen(0)
 	b.recv(fd, unix.MSG_DONTWAIT, true)
 	if b.errno != unix.EAGAIN {
 		t.Fatalf("second recvmmsg: errno %v, want EAGAIN", b.errno)
 	}
 	b.resetRx()
-	for i := range b.rxHdrs {
-		if h := b.rxHdrs[i].Hdr; h.Namelen != sockaddrLen || h.Flags != 0 {
-			t.Fatalf("header %d: namelen %d flags %#x after reset", i, h.Namelen, h.Flags)
+	for i := range b.hdrs {
+		if h := b.hdrs[i].Hdr; h.Namelen != sockaddrLen || h.Flags != 0 || b.iov[i].Len != rxSlot {
+			t.Fatalf("header %d: namelen %d flags %#x iovec %d bytes after reset", i, h.Namelen, h.Flags, b.iov[i].Len)
 		}
 	}
 }

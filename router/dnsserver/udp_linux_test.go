@@ -141,33 +141,15 @@ func TestProcessBatchRecoversPanic(t *testing.T) {
 // datagrams with one sendmmsg from the receive headers, skips the
 // unanswered ones, and each client socket gets exactly its own answer.
 func TestFlushBatchSendsRuns(t *testing.T) {
-	srv, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(srv)
-	if err := unix.Bind(srv, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-		t.Fatal(err)
-	}
+	srv, _ := loopbackUDP(t, unix.SOCK_NONBLOCK)
 	// Answered (a, b, c) and unanswered (panic) in runs of one, two and none.
 	qs := []string{"panic.test.example.", "a.test.example.", "panic.test.example.", "panic.test.example.", "b.test.example.", "c.test.example.", "panic.test.example."}
 	b := newUDPBatch(len(qs) + 1)
 	fillBatch(t, b, qs)
 	clients := make([]int, len(qs))
 	for i := range qs {
-		c, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer unix.Close(c)
-		if err := unix.Bind(c, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
-			t.Fatal(err)
-		}
-		sa, err := unix.Getsockname(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		binary.BigEndian.PutUint16(b.names[i][2:4], uint16(sa.(*unix.SockaddrInet4).Port))
+		c, sa := loopbackUDP(t, unix.SOCK_NONBLOCK)
+		binary.BigEndian.PutUint16(b.names[i][2:4], uint16(sa.Port))
 		clients[i] = c
 	}
 	w, err := newUDPWaiter(srv, b)
@@ -308,7 +290,21 @@ func TestResetRxOnlyWrittenHeaders(t *testing.T) {
 // test ends) holding a short datagram and one longer than rxSlot.
 func udpSocketWithTwoDatagrams(t *testing.T) int {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	fd, sa := loopbackUDP(t, 0)
+	for _, size := range []int{12, rxSlot + 1} {
+		if err := unix.Sendto(fd, make([]byte, size), 0, sa); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fd
+}
+
+// loopbackUDP returns an IPv4 UDP socket (with the extra type flags, such
+// as SOCK_NONBLOCK) bound to an ephemeral port of 127.0.0.1, closed when
+// the test ends, and its address.
+func loopbackUDP(t *testing.T, flags int) (int, *unix.SockaddrInet4) {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|flags, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,10 +316,5 @@ func udpSocketWithTwoDatagrams(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, size := range []int{12, rxSlot + 1} {
-		if err := unix.Sendto(fd, make([]byte, size), 0, sa); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return fd
+	return fd, sa.(*unix.SockaddrInet4)
 }

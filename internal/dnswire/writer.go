@@ -228,11 +228,11 @@ func (w *Writer) joinSet(s Section, rr *RR, key, pos int) {
 // might not fit; AppendTTL then takes the general path, which applies the
 // truncation rules.
 func (w *Writer) appendAtOffset(s Section, off uint16, rr *RR, ttl uint32) bool {
-	pos := len(w.buf)
 	n := 12 + len(rr.rdata)
-	if pos+n > w.limit { // limit <= cap(buf) (Start)
+	if !w.room(n) { // limit <= cap(buf) (Start)
 		return false
 	}
+	pos := len(w.buf)
 	w.joinSet(s, rr, int(off), pos)
 	w.sec = s
 	w.buf = w.buf[:pos+n]

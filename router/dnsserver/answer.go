@@ -351,12 +351,12 @@ func emitAddrs(c *compiled, st *queryState, w *Response, owner dnswire.Owner, v6
 		if v6 {
 			tmpl, ttl = c.cacheAAAA, d.ttlAAAA
 		}
-		// The writer is called directly (not through appendRR and
-		// Response): this is the routed answer, the most frequent one.
+		// Not through appendRR, which is not inlined: this is the routed
+		// answer, the most frequent one (Response.AppendTTL is).
 		n := 0
 		for _, ci := range d.caches {
 			rr := &tmpl[ci]
-			if rr.Type == 0 || !w.w.AppendTTL(dnswire.Answer, owner, rr, ttl) {
+			if rr.Type == 0 || !w.AppendTTL(dnswire.Answer, owner, rr, ttl) {
 				continue
 			}
 			n++

@@ -59,7 +59,8 @@ func (f HandlerFunc) ServeDNS(w *Response, q *dnswire.Query, client netip.AddrPo
 var _ Handler = HandlerFunc(nil)
 
 // Response is the handler's view of the response under construction. It
-// wraps a dnswire.Writer over the worker's pooled transmit buffer; its
+// wraps a dnswire.Writer over the buffer the worker answers into (a TCP
+// connection's transmit buffer; on Linux UDP, the query's own slot); its
 // lifetime is one ServeDNS call.
 type Response struct {
 	w       dnswire.Writer

@@ -21,7 +21,7 @@ const (
 	DropOversize
 	// DropPanic: the handler panicked; the worker recovered.
 	DropPanic
-	// DropNoRoom: the transmit buffer could not hold a header (a bug).
+	// DropNoRoom: the response buffer could not hold a header (a bug).
 	DropNoRoom
 	// DropWriteError: the socket refused the response.
 	DropWriteError

@@ -139,10 +139,9 @@ func (b *udpBatch) send(fd int) {
 // A socket registered with epoll carries a wait-queue entry for as long as
 // it is registered, and every datagram sent then runs an epoll wake-up
 // callback when its buffer is freed (sock_wfree -> sk_write_space): about
-// a tenth of the server's CPU under dnsperf. Blocking in recvmmsg instead
-// avoids that but keeps the P in a system call, and sysmon then polls every
-// 20 us to retake it (another seventh of the CPU at half load). So the
-// socket is registered only while the worker waits: in a private epoll
+// a tenth of the server's CPU under dnsperf. Sleeping in recvmmsg
+// (WaitKernel) avoids that but needs a P of its own per worker (see recv).
+// So, for WaitPoll, the socket is registered only while the worker waits: in a private epoll
 // instance, itself registered once in Go's poller, with EPOLL_CTL_ADD before
 // the park and EPOLL_CTL_DEL after it. Under load a batch rarely finds the
 // queue empty, and then costs two epoll_ctl calls.
@@ -281,6 +280,14 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 		}
 		<-woken
 	}()
+	// waitFailed reports a failed wait, which is no failure once ctx ended
+	// (closing the waiter is how the worker is woken then).
+	waitFailed := func(err error) error {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", local, err)
+	}
 	// The done channel, not ctx.Err (a mutex), is checked twice per batch.
 	done := ctx.Done()
 	raw := true // see recv
@@ -300,10 +307,7 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 			b.recv(fd, unix.MSG_DONTWAIT, true)
 			if b.errno == unix.EAGAIN {
 				if err := w.recvWait(); err != nil {
-					if ctx.Err() != nil {
-						return nil
-					}
-					return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", local, err)
+					return waitFailed(err)
 				}
 			}
 		}
@@ -316,10 +320,7 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 		}
 		s.processBatch(b, p)
 		if err := s.flushBatch(w, b, p); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("dnsserver: UDP socket %s: wait: %w", local, err)
+			return waitFailed(err)
 		}
 	}
 	return nil

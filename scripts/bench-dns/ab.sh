@@ -109,14 +109,17 @@ for _ in $(seq 50); do
 done
 for p in "$pid_a" "$pid_b"; do taskset -a -p -c "$server_cpu" "$p" >/dev/null; done
 
+# cpu PID: "utime stime" of the process, in clock ticks.
+cpu() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
+
 # slice PID PORT: "queries utime stime" of one dnsperf run.
 slice() {
 	local pid=$1 port=$2 u0 s0 u1 s1 q
-	read -r u0 s0 < <(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12, $13}')
+	read -r u0 s0 < <(cpu "$pid")
 	# shellcheck disable=SC2086
 	q=$(taskset -c "$load_cpu" dnsperf -s 127.0.0.1 -p "$port" $dpargs -l "$slice" -c 4 -q 100 -t 1 2>&1 |
 		awk '/Queries completed:/ {print $3}')
-	read -r u1 s1 < <(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12, $13}')
+	read -r u1 s1 < <(cpu "$pid")
 	echo "${q:-0} $((u1 - u0)) $((s1 - s0))"
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -318,5 +319,48 @@ func TestAppendOrderAndOwner(t *testing.T) {
 	}
 	if w.Truncated() {
 		t.Fatal("refusals are not truncation")
+	}
+}
+
+// TestReadNameFastPath: readName's walk for names without pointers gives
+// what readNameGeneral gives, at and around its limits and wherever it
+// hands over (pointers, reserved label types, truncation).
+func TestReadNameFastPath(t *testing.T) {
+	hdr := make([]byte, HeaderLen)
+	label := func(n int, c byte) []byte { return append([]byte{byte(n)}, bytes.Repeat([]byte{c}, n)...) }
+	name255 := slices.Concat(label(63, 'A'), label(63, 'a'), label(63, 'B'), label(61, 'b'), []byte{0})
+	name256 := slices.Concat(label(63, 'A'), label(63, 'a'), label(63, 'B'), label(62, 'b'), []byte{0})
+	cases := map[string][]byte{
+		"plain":               slices.Concat(hdr, []byte("\x03WwW\x07Example\x03cOm\x00"), []byte{0, 1, 0, 1}),
+		"root":                slices.Concat(hdr, []byte{0}),
+		"255 octets":          slices.Concat(hdr, name255),
+		"256 octets":          slices.Concat(hdr, name256),
+		"256 without root":    slices.Concat(hdr, name256[:len(name256)-1]),
+		"runs past the end":   slices.Concat(hdr, []byte("\x03www\x07exam")),
+		"no root":             slices.Concat(hdr, []byte("\x03www")),
+		"pointer to header":   slices.Concat(hdr, []byte{0xC0, 0x00}),
+		"pointer after label": slices.Concat(hdr, []byte("\x01a\x00\x01b"), []byte{0xC0, 12}),
+		"reserved 0x40":       slices.Concat(hdr, []byte("\x01a\x40")),
+		"reserved 0x80":       slices.Concat(hdr, []byte("\x01a\x80")),
+		"long label":          slices.Concat(hdr, label(63, 'x'), label(63, 'y'), []byte{0}),
+		"empty":               hdr,
+	}
+	for name, msg := range cases {
+		t.Run(name, func(t *testing.T) {
+			checkReadNamePaths(t, msg, HeaderLen)
+			for off := HeaderLen; off < len(msg); off++ {
+				checkReadNamePaths(t, msg, off)
+			}
+		})
+	}
+	var dst [MaxNameLen]byte
+	if n, labels, end, err := readName(cases["255 octets"], HeaderLen, &dst); err != nil || n != 255 || labels != 4 || end != HeaderLen+255 {
+		t.Fatalf("255 octets: %d, %d labels, end %d, %v", n, labels, end, err)
+	}
+	if _, _, _, err := readName(cases["256 octets"], HeaderLen, &dst); err != ErrNameTooLong {
+		t.Fatalf("256 octets: %v", err)
+	}
+	if n, _, _, err := readName(cases["plain"], HeaderLen, &dst); err != nil || string(dst[:n]) != "\x03www\x07example\x03com\x00" {
+		t.Fatalf("plain: %q, %v", dst[:n], err)
 	}
 }

@@ -20,6 +20,7 @@ func FuzzParse(f *testing.F) {
 	var w Writer
 	buf := make([]byte, 0, MaxUDPSize)
 	f.Fuzz(func(t *testing.T, msg []byte) {
+		checkReadNamePaths(t, msg, HeaderLen)
 		v := q.Parse(msg)
 		if v == Drop {
 			return
@@ -63,4 +64,17 @@ func lowerWire(t *testing.T, name string) []byte {
 		}
 	}
 	return buf
+}
+
+// checkReadNamePaths fails when readName's pointer-free fast path and
+// readNameGeneral disagree on the name at off.
+func checkReadNamePaths(t *testing.T, msg []byte, off int) {
+	t.Helper()
+	var a, b [MaxNameLen]byte
+	n1, l1, e1, err1 := readName(msg, off, &a)
+	n2, l2, e2, err2 := readNameGeneral(msg, off, &b)
+	if n1 != n2 || l1 != l2 || e1 != e2 || err1 != err2 || a != b {
+		t.Fatalf("readName at %d: fast (%d, %d, %d, %v, %q), general (%d, %d, %d, %v, %q)",
+			off, n1, l1, e1, err1, a[:n1], n2, l2, e2, err2, b[:n2])
+	}
 }

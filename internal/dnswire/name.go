@@ -61,6 +61,33 @@ var (
 // (0b01, 0b10) are rejected. This makes pointer loops impossible; the hop
 // budget is a second guard.
 func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end int, err error) {
+	// Almost every name a query carries has no compression pointer: walk
+	// its length octets alone, then check and copy it in one piece. At a
+	// pointer, a reserved label type, the end of msg or past MaxNameLen
+	// octets, readNameGeneral decides from the start (and finds the same
+	// error the walk would have, since it checks the same labels first).
+	for p := off; p < len(msg) && p-off < MaxNameLen; {
+		c := int(msg[p])
+		if c == 0 {
+			n := p + 1 - off // at most MaxNameLen (the loop's bound)
+			if dst != nil {
+				copyLower(dst[:n-1], msg[off:p])
+				dst[n-1] = 0
+			}
+			return n, labels, p + 1, nil
+		}
+		if c > MaxLabelLen {
+			break
+		}
+		labels++
+		p += 1 + c
+	}
+	return readNameGeneral(msg, off, dst)
+}
+
+// readNameGeneral is readName for any name: compression pointers, and
+// every error in the order the labels meet it.
+func readNameGeneral(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end int, err error) {
 	runStart := off
 	end = -1
 	hops := 0

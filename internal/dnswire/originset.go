@@ -290,16 +290,18 @@ func appendAbove(dst [][]byte, origin []byte, rr *RR) [][]byte {
 // then appends the records with AppendTTL in the same order; the result is
 // the same as if AppendOriginSet had written them.
 func (w *Writer) AppendOriginSet(s Section, t *OriginSet, order []uint8) bool {
-	if t == nil || w.full || w.noQ || s < w.sec || s > Additional || w.ncomp != w.qcomp {
+	if t == nil || w.noQ || !t.AppliesTo(w.q.Name()) {
 		return false
 	}
-	if order != nil && len(order) != len(t.recs) {
-		return false
-	}
-	if w.setCount > 0 && w.setSec == s && w.setType == t.typ && w.setClass == t.class {
-		return false
-	}
-	name := w.q.Name()
+	return w.appendOriginSet(s, t, order)
+}
+
+// AppliesTo reports whether the set's prepared path applies to a question
+// named name (lower-case wire form, as Query.Name returns it): name is
+// the origin or below it, and no label of name right above the origin can
+// match a name of the set. A caller that checked this once for a name
+// known in advance calls AppendOriginSetChecked for questions of that name.
+func (t *OriginSet) AppliesTo(name []byte) bool {
 	nl, ol := len(name), len(t.origin)
 	if ol > nl || string(name[nl-ol:]) != string(t.origin) {
 		return false
@@ -320,6 +322,31 @@ func (w *Writer) AppendOriginSet(s Section, t *OriginSet, order []uint8) bool {
 			}
 		}
 	}
+	return true
+}
+
+// AppendOriginSetChecked is AppendOriginSet for a question whose name the
+// caller knows t.AppliesTo (checked when both were prepared): it skips
+// that check, the part of AppendOriginSet that reads the question name.
+func (w *Writer) AppendOriginSetChecked(s Section, t *OriginSet, order []uint8) bool {
+	if t == nil || w.noQ {
+		return false
+	}
+	return w.appendOriginSet(s, t, order)
+}
+
+// appendOriginSet is AppendOriginSet after the question check.
+func (w *Writer) appendOriginSet(s Section, t *OriginSet, order []uint8) bool {
+	if w.full || s < w.sec || s > Additional || w.ncomp != w.qcomp {
+		return false
+	}
+	if order != nil && len(order) != len(t.recs) {
+		return false
+	}
+	if w.setCount > 0 && w.setSec == s && w.setType == t.typ && w.setClass == t.class {
+		return false
+	}
+	nl, ol := w.q.nameLen, len(t.origin)
 	start := len(w.buf)
 	if start+t.maxSize > w.limit || start+t.maxSize > 0x4000 || w.ncomp+t.maxComp > maxComp {
 		return false

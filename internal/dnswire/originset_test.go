@@ -81,7 +81,7 @@ func TestOriginSet(t *testing.T) {
 							msg = withECS(msg, 1232, false, "10.0.0.0/24")
 						}
 						q := mustParse(t, pack(t, msg))
-						build := func(prepared bool) ([]byte, bool) {
+						build := func(prepared, checked bool) ([]byte, bool) {
 							var w Writer
 							w.Start(make([]byte, 0, MaxUDPSize), q, q.UDPLimit())
 							switch answers {
@@ -90,7 +90,10 @@ func TestOriginSet(t *testing.T) {
 							case 2: // a name enters the compression table
 								w.Append(Answer, OwnerAt(QuestionOffset), cname)
 							}
-							if prepared && w.AppendOriginSet(Authority, set, order) {
+							if checked && w.AppendOriginSetChecked(Authority, set, order) {
+								return w.Finish(), true
+							}
+							if prepared && !checked && w.AppendOriginSet(Authority, set, order) {
 								return w.Finish(), true
 							}
 							for k := range rrs {
@@ -102,10 +105,19 @@ func TestOriginSet(t *testing.T) {
 							}
 							return w.Finish(), false
 						}
-						want, _ := build(false)
-						got, ok := build(true)
+						want, _ := build(false, false)
+						got, ok := build(true, false)
 						if string(got) != string(want) {
 							t.Fatalf("%s, %s, ecs %v, answers %d, order %v:\n got %x\nwant %x", name, qn, ecs, answers, order, got, want)
+						}
+						// With the question checked in advance, the same.
+						if set.AppliesTo(q.Name()) {
+							got2, ok2 := build(true, true)
+							if string(got2) != string(want) || ok2 != ok {
+								t.Fatalf("%s, %s, ecs %v, answers %d, order %v: checked path (%v)\n got %x\nwant %x (%v)", name, qn, ecs, answers, order, ok2, got2, want, ok)
+							}
+						} else if ok {
+							t.Fatalf("%s, %s: prepared path taken but AppliesTo false", name, qn)
 						}
 						if ok {
 							fast++

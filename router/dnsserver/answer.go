@@ -110,8 +110,10 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 	owner := dnswire.OwnerAt(dnswire.QuestionOffset)
 	var z *zone
 	out := outNone
+	// qAtOwner: the question itself is z's routing owner (hop 0).
+	qAtOwner := false
 	for hop := 0; hop <= maxCNAMEHops; hop++ {
-		zi := c.findZone(name, qtype)
+		zi, atOwner := c.findZone(name, qtype)
 		if zi < 0 {
 			if hop == 0 {
 				st.rcode = dnswire.RcodeRefused
@@ -129,7 +131,10 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 			}
 		}
 		var nd *node
-		atOwner := z.routingOwner != nil && string(name) == string(z.routingOwner)
+		if !atOwner && !z.ownerIndexed && z.routingOwner != nil {
+			atOwner = string(name) == string(z.routingOwner)
+		}
+		qAtOwner = hop == 0 && atOwner
 		if atOwner {
 			nd = z.routingNode
 		} else {
@@ -140,7 +145,7 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 			route(c, st, zi, z, name, qtype, atOwner)
 		}
 		var target []byte
-		out, target = answerAt(c, st, w, z, nd, name, owner, qtype)
+		out, target = answerAt(c, st, w, z, nd, name, owner, qtype, atOwner)
 		if out != outCNAME {
 			break
 		}
@@ -155,20 +160,20 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 		st.aa = true
 		if string(st.nsApex) != string(z.origin) {
 			var ns []dnswire.RR
-			set := z.nsSet
+			set, checked := z.nsSet, z.nsAtOwner
 			if es := st.dyn.ns; es != nil {
-				ns, set = es.ns, es.nsSet
+				ns, set, checked = es.ns, es.nsSet, es.nsAtOwner
 			} else if s := z.apex.set(dnswire.TypeNS); s != nil {
 				ns = s.rrs
 			}
-			emitAuthority(st, w, z.origin, ns, set)
+			emitAuthority(st, w, z.origin, ns, set, checked && qAtOwner)
 		}
 	case outNXDomain, outNoData:
 		st.aa = true
 		if out == outNXDomain {
 			st.rcode = dnswire.RcodeNXDomain
 		}
-		if !w.AppendOriginSet(dnswire.Authority, z.soaSet, nil) {
+		if !w.AppendOriginSet(dnswire.Authority, z.soaSet, nil, false) {
 			w.AppendTTL(dnswire.Authority, dnswire.OwnerName(z.origin), &z.soa, z.negTTL)
 		}
 	}
@@ -269,8 +274,10 @@ func edgeFor(c *compiled, st *queryState, z *zone) *edgeSet {
 }
 
 // answerAt looks name up in zone z overlaid with st.dyn and appends the
-// answer records. For outCNAME it returns the target (wire form).
-func answerAt(c *compiled, st *queryState, w *Response, z *zone, nd *node, name []byte, owner dnswire.Owner, qtype uint16) (outcome, []byte) {
+// answer records; atOwner says name is z's routing owner, the only owner
+// st.dyn places address records at. For outCNAME it returns the target
+// (wire form).
+func answerAt(c *compiled, st *queryState, w *Response, z *zone, nd *node, name []byte, owner dnswire.Owner, qtype uint16, atOwner bool) (outcome, []byte) {
 	d := &st.dyn
 	if len(d.cname) > 0 {
 		emit(st, w, dnswire.Answer, owner, d.cname, true, 0)
@@ -279,7 +286,7 @@ func answerAt(c *compiled, st *queryState, w *Response, z *zone, nd *node, name 
 		}
 		return outCNAME, d.cname[0].RData()
 	}
-	isOwner := d.owner != nil && string(name) == string(d.owner)
+	isOwner := d.owner != nil && atOwner
 	dynAddr := isOwner && (d.hasA() || d.hasAAAA())
 	if qtype != dnswire.TypeCNAME && qtype != dnswire.TypeANY && !dynAddr {
 		if s := nd.set(dnswire.TypeCNAME); s != nil {
@@ -409,8 +416,9 @@ func (st *queryState) shuffled(n int) []uint8 {
 
 // emitAuthority appends the NS RRset rrs of the zone at origin to the
 // authority section in random order, as emit does: from its encoding set
-// when it applies (same bytes), else record by record.
-func emitAuthority(st *queryState, w *Response, origin []byte, rrs []dnswire.RR, set *dnswire.OriginSet) {
+// when it applies (same bytes), else record by record. checked says the
+// set applies to the question's name (dnswire.OriginSet.AppliesTo).
+func emitAuthority(st *queryState, w *Response, origin []byte, rrs []dnswire.RR, set *dnswire.OriginSet, checked bool) {
 	n := len(rrs)
 	if set == nil || set.Len() != n || n > len(st.perm) {
 		emit(st, w, dnswire.Authority, dnswire.OwnerName(origin), rrs, false, 0)
@@ -420,7 +428,7 @@ func emitAuthority(st *queryState, w *Response, origin []byte, rrs []dnswire.RR,
 	if n > 1 {
 		order = st.shuffled(n)
 	}
-	if w.AppendOriginSet(dnswire.Authority, set, order) {
+	if w.AppendOriginSet(dnswire.Authority, set, order, checked) {
 		return
 	}
 	if order == nil {

@@ -137,8 +137,12 @@ func (r *Response) AppendTTL(s dnswire.Section, owner dnswire.Owner, rr *dnswire
 
 // AppendOriginSet appends a pre-encoded RRset of a zone origin in the given
 // order; when it returns false nothing was written and the caller appends
-// the records one by one. See dnswire.Writer.AppendOriginSet.
-func (r *Response) AppendOriginSet(s dnswire.Section, set *dnswire.OriginSet, order []uint8) bool {
+// the records one by one. checked says the caller knows the set applies to
+// the question's name (set.AppliesTo). See dnswire.Writer.AppendOriginSet.
+func (r *Response) AppendOriginSet(s dnswire.Section, set *dnswire.OriginSet, order []uint8, checked bool) bool {
+	if checked {
+		return r.w.AppendOriginSetChecked(s, set, order)
+	}
 	return r.w.AppendOriginSet(s, set, order)
 }
 

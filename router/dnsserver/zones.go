@@ -59,8 +59,11 @@ func (n *node) has(qtype uint16) bool {
 // routing name of an HTTP delivery service.
 type edgeSet struct {
 	ns, a, aaaa []dnswire.RR
-	// nsSet is ns encoded for the authority section (nil: none).
-	nsSet *dnswire.OriginSet
+	// nsSet is ns encoded for the authority section (nil: none);
+	// nsAtOwner says it applies to questions for the zone's routing owner
+	// (dnswire.OriginSet.AppliesTo, checked once here).
+	nsSet     *dnswire.OriginSet
+	nsAtOwner bool
 }
 
 // zone is one compiled zone.
@@ -77,6 +80,7 @@ type zone struct {
 	// nsSet and soaSet are the apex NS RRset and the SOA with the negative
 	// TTL, encoded for the authority section (nil: not encodable).
 	nsSet, soaSet *dnswire.OriginSet
+	nsAtOwner     bool // as edgeSet.nsAtOwner, for nsSet
 	nodes         map[string]*node
 	// ecs is true when an ECS-enabled delivery service's domain is the
 	// origin or one of its ancestors.
@@ -91,8 +95,11 @@ type zone struct {
 	// for the routing name is routed without the match.
 	routingHost []byte
 	routingDS   *router.DeliveryService
-	edge        []edgeSet // per edge router location
-	edgeMiss    edgeSet
+	// ownerIndexed is true when routingOwner is in compiled.origins, so
+	// findZone recognizes it; otherwise resolve compares the name.
+	ownerIndexed bool
+	edge         []edgeSet // per edge router location
+	edgeMiss     edgeSet
 }
 
 // dsInfo is what answers need of a delivery service.
@@ -110,12 +117,14 @@ type dsInfo struct {
 type compiled struct {
 	table *router.Table
 	zones []zone
-	// origins maps each zone's origin to its index; byOrigin is its
-	// build-time form (nil once compiled).
+	// origins maps each zone's origin to its index, and each zone's
+	// routing owner to its index with ownerBit set (see findZone);
+	// byOrigin is its build-time form (nil once compiled).
 	origins  nameTable[int32]
 	byOrigin map[string]int32
-	// originLens has bit n set when some origin is n octets long, so that
-	// findZone looks up only suffixes that can be origins.
+	// originLens has bit n set when some origin or routing owner is n
+	// octets long, so that findZone looks up only suffixes that can be in
+	// origins.
 	originLens [(dnswire.MaxNameLen + 64) / 64]uint64
 	ds         []dsInfo
 	// cacheA and cacheAAAA are per cache index; Type 0 means no address.
@@ -129,16 +138,22 @@ type compiled struct {
 }
 
 // findZone returns the most specific zone holding name (for qtype DS the
-// parent's), or -1.
-func (c *compiled) findZone(name []byte, qtype uint16) int32 {
+// parent's), or -1, and whether name is that zone's routing owner (then
+// resolve needs neither a second lookup nor a comparison for it).
+//
+// A routing owner's entry holds the zone that owner lies in, checked at
+// compile time (indexOwners), so a name ending in an owner lies in that
+// zone too unless a longer suffix is an origin, which the walk, longest
+// suffix first, finds before.
+func (c *compiled) findZone(name []byte, qtype uint16) (zi int32, atOwner bool) {
 	off := 0
 	if qtype == typeDS && len(name) > 1 {
 		off = 1 + int(name[0])
 	}
 	for off < len(name) {
 		if n := len(name) - off; c.originLens[n>>6]&(1<<(n&63)) != 0 {
-			if zi, ok := c.origins.get(name[off:]); ok {
-				return zi
+			if v, ok := c.origins.get(name[off:]); ok {
+				return v &^ ownerBit, off == 0 && v&ownerBit != 0
 			}
 		}
 		if name[off] == 0 {
@@ -146,8 +161,11 @@ func (c *compiled) findZone(name []byte, qtype uint16) int32 {
 		}
 		off += 1 + int(name[off])
 	}
-	return -1
+	return -1, false
 }
+
+// ownerBit marks a routing owner's entry in compiled.origins.
+const ownerBit int32 = 1 << 30
 
 const typeDS uint16 = 43
 
@@ -216,6 +234,7 @@ func compile(t *router.Table, o compileOptions) (*compiled, error) {
 	b.edgeSets()
 	b.emptyNonTerminals()
 	b.originSets()
+	b.indexOwners()
 	b.c.origins, b.c.byOrigin = newNameTable(b.c.byOrigin), nil
 	for zi := range b.c.zones {
 		z := &b.c.zones[zi]
@@ -750,6 +769,38 @@ func (b *zoneBuilder) ent(z *zone, text string) {
 	}
 }
 
+// indexOwners enters each zone's routing owner into the origins map, with
+// ownerBit, when the owner is not an origin itself and lies in its zone
+// (findZone's walk over the origins alone returns that zone for it).
+func (b *zoneBuilder) indexOwners() {
+	for zi := range b.c.zones {
+		z := &b.c.zones[zi]
+		if z.routingOwner == nil {
+			continue
+		}
+		if _, isOrigin := b.c.byOrigin[string(z.routingOwner)]; isOrigin || b.originOf(z.routingOwner) != int32(zi) {
+			continue
+		}
+		b.c.byOrigin[string(z.routingOwner)] = int32(zi) | ownerBit
+		b.c.originLens[len(z.routingOwner)>>6] |= 1 << (len(z.routingOwner) & 63)
+		z.ownerIndexed = true
+	}
+}
+
+// originOf is findZone over the build-time origins (routing owners not yet
+// entered): the zone of the longest origin that name ends in, or -1.
+func (b *zoneBuilder) originOf(name []byte) int32 {
+	for off := 0; off < len(name); off += 1 + int(name[off]) {
+		if zi, ok := b.c.byOrigin[string(name[off:])]; ok {
+			return zi
+		}
+		if name[off] == 0 {
+			break
+		}
+	}
+	return -1
+}
+
 // originSets notes each zone's node at its routing name and prepares the
 // authority RRsets of every zone (apex NS, SOA with the negative TTL,
 // localized NS) for questions at or below the origin.
@@ -763,13 +814,23 @@ func (b *zoneBuilder) originSets() {
 		}
 		if s := z.apex.set(dnswire.TypeNS); s != nil {
 			z.nsSet = dnswire.NewOriginSet(z.origin, s.rrs)
+			z.nsAtOwner = appliesAt(z.nsSet, z.routingOwner)
 		}
 		soa := z.soa
 		soa.TTL = z.negTTL
 		z.soaSet = dnswire.NewOriginSet(z.origin, []dnswire.RR{soa})
 		for li := range z.edge {
-			z.edge[li].nsSet = dnswire.NewOriginSet(z.origin, z.edge[li].ns)
+			es := &z.edge[li]
+			es.nsSet = dnswire.NewOriginSet(z.origin, es.ns)
+			es.nsAtOwner = appliesAt(es.nsSet, z.routingOwner)
 		}
 		z.edgeMiss.nsSet = dnswire.NewOriginSet(z.origin, z.edgeMiss.ns)
+		z.edgeMiss.nsAtOwner = appliesAt(z.edgeMiss.nsSet, z.routingOwner)
 	}
+}
+
+// appliesAt reports whether set's prepared path applies to questions for
+// name (nil: none).
+func appliesAt(set *dnswire.OriginSet, name []byte) bool {
+	return set != nil && name != nil && set.AppliesTo(name)
 }

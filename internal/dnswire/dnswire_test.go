@@ -364,3 +364,60 @@ func TestReadNameFastPath(t *testing.T) {
 		t.Fatalf("plain: %q, %v", dst[:n], err)
 	}
 }
+
+// TestParseCommonMatchesGeneral runs the queries the fast path is for, and
+// its near misses, through both parse paths (checkParsePaths), and checks
+// that the fast path does take the usual ones.
+func TestParseCommonMatchesGeneral(t *testing.T) {
+	cookie := func(m *dns.Msg) *dns.Msg {
+		o := m.IsEdns0()
+		o.Option = append(o.Option, &dns.EDNS0_COOKIE{Code: dns.EDNS0COOKIE, Cookie: "0102030405060708"})
+		return m
+	}
+	common := map[string][]byte{
+		"plain":           pack(t, query("www.Example.com.", dns.TypeA)),
+		"root":            pack(t, query(".", dns.TypeNS)),
+		"EDNS":            pack(t, withECS(query("a.example.", dns.TypeAAAA), 1232, true)),
+		"ECS v4 /24":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.2.0/24")),
+		"ECS v4 /0":       pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 512, false, "0.0.0.0/0")),
+		"ECS v4 /32":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 4096, false, "10.1.2.3/32")),
+		"ECS v4 /17":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.128.0/17")),
+		"ECS v6 /56":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeAAAA), 1232, true, "2001:db8:1:200::/56")),
+		"ECS v6 /128":     pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeAAAA), 1232, true, "2001:db8::1/128")),
+		"ECS and cookie":  pack(t, cookie(withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.2.0/24"))),
+		"cookie only":     pack(t, cookie(withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false))),
+	}
+	twoECS := pack(t, withECS(query("a.example.", dns.TypeA), 1232, false, "10.0.0.0/8", "10.1.2.0/24"))
+	badvers := withECS(query("a.example.", dns.TypeA), 1232, false)
+	badvers.IsEdns0().SetVersion(1)
+	chaos := query("version.bind.", dns.TypeTXT)
+	chaos.Question[0].Qclass = dns.ClassCHAOS
+	other := map[string][]byte{
+		"two ECS":         twoECS,
+		"BADVERS":         pack(t, badvers),
+		"CHAOS":           pack(t, chaos),
+		"compressed name": {0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xC0, 0x0C, 0, 1, 0, 1},
+	}
+	var q Query
+	for name, msg := range common {
+		checkParsePaths(t, msg)
+		if !q.parseCommon(msg) {
+			t.Errorf("%s: the fast path did not take it", name)
+		}
+		// Every prefix, and the message with each byte changed.
+		for i := range msg {
+			checkParsePaths(t, msg[:i])
+			for _, b := range []byte{0, 1, 0x29, 0x3F, 0xC0, 0xFF} {
+				m := slices.Clone(msg)
+				m[i] = b
+				checkParsePaths(t, m)
+			}
+		}
+	}
+	for name, msg := range other {
+		checkParsePaths(t, msg)
+		if q.parseCommon(msg) {
+			t.Errorf("%s: the fast path took it", name)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package dnswire
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/miekg/dns"
@@ -21,6 +22,7 @@ func FuzzParse(f *testing.F) {
 	buf := make([]byte, 0, MaxUDPSize)
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		checkReadNamePaths(t, msg, HeaderLen)
+		checkParsePaths(t, msg)
 		v := q.Parse(msg)
 		if v == Drop {
 			return
@@ -76,5 +78,31 @@ func checkReadNamePaths(t *testing.T, msg []byte, off int) {
 	if n1 != n2 || l1 != l2 || e1 != e2 || err1 != err2 || a != b {
 		t.Fatalf("readName at %d: fast (%d, %d, %d, %v, %q), general (%d, %d, %d, %v, %q)",
 			off, n1, l1, e1, err1, a[:n1], n2, l2, e2, err2, b[:n2])
+	}
+}
+
+// checkParsePaths fails when parseCommon accepts msg but the general path
+// would not, or would fill the Query differently.
+func checkParsePaths(t *testing.T, msg []byte) {
+	t.Helper()
+	var fast, general Query
+	// Leftovers of an earlier query must not leak into either result.
+	fast.ECS, fast.EDNS, fast.ECSSource, fast.labels, fast.Rcode = true, true, 99, 7, 3
+	general = fast
+	if !fast.parseCommon(msg) {
+		return
+	}
+	if v := general.parseGeneral(msg); v != Accept {
+		t.Fatalf("parseCommon accepted what the general path answers %v (rcode %d): %x", v, general.Rcode, msg)
+	}
+	fast.name, general.name = [MaxNameLen]byte{}, [MaxNameLen]byte{}
+	copy(fast.name[:], fast.Name())
+	copy(general.name[:], general.Name())
+	if string(fast.msg) != string(general.msg) || &fast.msg[0] != &general.msg[0] {
+		t.Fatalf("msg differs")
+	}
+	fast.msg, general.msg = nil, nil
+	if !reflect.DeepEqual(fast, general) {
+		t.Fatalf("parseCommon and the general path disagree on %x:\n fast    %+v\n general %+v", msg, fast, general)
 	}
 }

@@ -182,6 +182,15 @@ func (q *Query) reply(rcode int) Verdict {
 // Records other than OPT in the additional section (TSIG, SIG(0)) are
 // skipped and not interpreted.
 func (q *Query) Parse(msg []byte) Verdict {
+	if q.parseCommon(msg) {
+		return Accept
+	}
+	return q.parseGeneral(msg)
+}
+
+// parseGeneral is Parse for every message (parseCommon serves the usual
+// ones faster).
+func (q *Query) parseGeneral(msg []byte) Verdict {
 	q.reset(msg)
 	if len(msg) < HeaderLen {
 		return Drop

@@ -1,0 +1,151 @@
+package dnswire
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// parseCommon is Parse for the queries a server sees all day, in one
+// function without calls: a QUERY with one question whose name has no
+// compression pointer, class IN, and either nothing after the question or
+// exactly one OPT record (version 0, owned by the root, ending the
+// message) with at most one Client Subnet option among its options. It
+// fills every field as Parse would and reports true for such a query (an
+// Accept); for anything else it reports false having decided nothing, and
+// Parse takes the general path, which sets every field again.
+//
+// FuzzParse and TestParseCommonMatchesGeneral check that both paths agree
+// wherever this one accepts.
+func (q *Query) parseCommon(msg []byte) bool {
+	if len(msg) < HeaderLen+5 {
+		return false
+	}
+	flags := binary.BigEndian.Uint16(msg[2:])
+	// QR=0 and opcode QUERY; QDCOUNT 1, ANCOUNT and NSCOUNT 0.
+	if flags&(flagQR|0xF<<11) != 0 || binary.BigEndian.Uint64(msg[4:])&^0xFFFF != 1<<48 {
+		return false
+	}
+	ar := binary.BigEndian.Uint16(msg[10:])
+	if ar > 1 {
+		return false
+	}
+	// The name: length octets only, as readName's pointer-free walk.
+	labels, p := 0, HeaderLen
+	for {
+		if p >= len(msg) || p-HeaderLen >= MaxNameLen {
+			return false
+		}
+		c := int(msg[p])
+		if c == 0 {
+			break
+		}
+		if c > MaxLabelLen {
+			return false
+		}
+		labels++
+		p += 1 + c
+	}
+	end := p + 1 // after the root
+	if end+4 > len(msg) || binary.BigEndian.Uint16(msg[end+2:]) != ClassIN {
+		return false
+	}
+	qEnd := end + 4
+	q.EDNS, q.EDNSVersion, q.DO, q.UDPSize = false, 0, false, 0
+	q.ECS, q.ECSFamily, q.ECSSource, q.ECSAddr, q.ecsBytes = false, 0, 0, netip.Addr{}, 0
+	if ar == 0 {
+		if qEnd != len(msg) {
+			return false
+		}
+	} else {
+		// One OPT record owned by the root: 0, type 41, class (the UDP
+		// size), TTL (extended RCODE, version, flags), RDLENGTH, and its
+		// RDATA running exactly to the end of the message.
+		rest := msg[qEnd:]
+		if len(rest) < 11 || rest[0] != 0 || binary.BigEndian.Uint16(rest[1:]) != TypeOPT {
+			return false
+		}
+		ttl := binary.BigEndian.Uint32(rest[5:])
+		if ttl>>16&0xFF != 0 || int(binary.BigEndian.Uint16(rest[9:])) != len(rest)-11 {
+			return false // a version above 0 (BADVERS) or a length to check
+		}
+		q.EDNS, q.UDPSize, q.DO = true, binary.BigEndian.Uint16(rest[3:]), ttl&(1<<15) != 0
+		for opts := rest[11:]; len(opts) > 0; {
+			if len(opts) < 4 {
+				return false
+			}
+			n := int(binary.BigEndian.Uint16(opts[2:]))
+			if 4+n > len(opts) {
+				return false
+			}
+			if binary.BigEndian.Uint16(opts) == OptionECS {
+				if q.ECS || !q.commonECS(opts[4:4+n]) {
+					return false // several, or invalid: the general path decides
+				}
+			}
+			opts = opts[4+n:]
+		}
+	}
+	q.ID = binary.BigEndian.Uint16(msg)
+	q.Opcode, q.RD, q.CD, q.Rcode = 0, flags&flagRD != 0, flags&flagCD != 0, 0
+	q.Type, q.Class = binary.BigEndian.Uint16(msg[end:]), ClassIN
+	q.msg, q.qEnd, q.nameLen, q.labels = msg, qEnd, end-HeaderLen, labels
+	copyLower(q.name[:end-HeaderLen-1], msg[HeaderLen:end-1])
+	q.name[end-HeaderLen-1] = 0
+	return true
+}
+
+// commonECS is parseECS for the first Client Subnet option of a query
+// (no earlier option to compare with): the same checks, the address read
+// as whole words where the message has room for them.
+func (q *Query) commonECS(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	family, source, addr := binary.BigEndian.Uint16(b), b[2], b[4:]
+	var maxBits int
+	switch family {
+	case 1:
+		maxBits = 32
+	case 2:
+		maxBits = 128
+	default:
+		return false
+	}
+	if int(source) > maxBits || len(addr) != (int(source)+7)/8 {
+		return false
+	}
+	if rem := source % 8; rem != 0 && addr[len(addr)-1]&(0xFF>>rem) != 0 {
+		return false
+	}
+	if family == 1 {
+		var a4 [4]byte
+		binary.BigEndian.PutUint32(a4[:], uint32(wordPrefix(addr)>>32))
+		q.ECSAddr = netip.AddrFrom4(a4)
+	} else {
+		var a16 [16]byte
+		binary.BigEndian.PutUint64(a16[:8], wordPrefix(addr))
+		if len(addr) > 8 {
+			binary.BigEndian.PutUint64(a16[8:], wordPrefix(addr[8:]))
+		}
+		q.ECSAddr = netip.AddrFrom16(a16)
+	}
+	q.ECS, q.ECSFamily, q.ECSSource, q.ecsBytes = true, family, source, len(addr)
+	return true
+}
+
+// wordPrefix is prefixUint64 with one load when eight bytes can be read
+// from b's start (within its capacity); the bytes past len(b) are masked
+// off.
+func wordPrefix(b []byte) uint64 {
+	n := len(b)
+	if n >= 8 {
+		return binary.BigEndian.Uint64(b)
+	}
+	if n == 0 {
+		return 0
+	}
+	if cap(b) < 8 {
+		return prefixUint64(b)
+	}
+	return binary.BigEndian.Uint64(b[:8]) &^ (1<<(64-8*n) - 1)
+}

@@ -108,12 +108,22 @@ func (t *Table) RouteDNS(req *Request, sc *Scratch, sel *Selection) bool {
 // name often (a zone's routing name) matches it once per table and passes
 // the result here.
 func (t *Table) RouteDNSMatched(ds *DeliveryService, req *Request, sc *Scratch, sel *Selection) bool {
+	if ds == nil || !ds.IsRoutingName(req.Host) {
+		sel.reset()
+		sel.DS = ds
+		return false
+	}
+	return t.RouteDNSRoutingName(ds, req, sc, sel)
+}
+
+// RouteDNSRoutingName is RouteDNSMatched for a name known to be ds's
+// routing name: ds is what MatchDS returns for req and ds.IsRoutingName
+// (req.Host) holds, both checked once for a name the server answers often.
+// It always routes (returns true).
+func (t *Table) RouteDNSRoutingName(ds *DeliveryService, req *Request, sc *Scratch, sel *Selection) bool {
 	sel.reset()
 	h := t.health.Load()
 	sel.DS = ds
-	if ds == nil || !ds.IsRoutingName(req.Host) {
-		return false
-	}
 	v6 := req.V6
 	if !h.DSAvailable(ds.Index) {
 		dnsBypass(ds, sel)

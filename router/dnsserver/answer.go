@@ -204,10 +204,14 @@ func route(c *compiled, st *queryState, zi int32, z *zone, name []byte, qtype ui
 	sel := &st.sel
 	d := &st.dyn
 	var routed bool
-	if atOwner {
+	switch {
+	case atOwner && z.routingIsName:
+		req.Host = z.routingHost
+		routed = c.table.RouteDNSRoutingName(z.routingDS, req, &st.sc, sel)
+	case atOwner:
 		req.Host = z.routingHost
 		routed = c.table.RouteDNSMatched(z.routingDS, req, &st.sc, sel)
-	} else {
+	default:
 		st.host = appendHost(st.host[:0], name)
 		req.Host = st.host
 		routed = c.table.RouteDNS(req, &st.sc, sel)

@@ -95,6 +95,9 @@ type zone struct {
 	// for the routing name is routed without the match.
 	routingHost []byte
 	routingDS   *router.DeliveryService
+	// routingIsName: routingDS.IsRoutingName(routingHost), so a query for
+	// the routing name routes without that check too.
+	routingIsName bool
 	// ownerIndexed is true when routingOwner is in compiled.origins, so
 	// findZone recognizes it; otherwise resolve compares the name.
 	ownerIndexed bool
@@ -811,6 +814,7 @@ func (b *zoneBuilder) originSets() {
 			z.routingNode = z.nodes[string(z.routingOwner)]
 			z.routingHost = appendHost(nil, z.routingOwner)
 			z.routingDS = b.t.MatchDS(&router.Request{Host: z.routingHost}, new(router.Scratch))
+			z.routingIsName = z.routingDS != nil && z.routingDS.IsRoutingName(z.routingHost)
 		}
 		if s := z.apex.set(dnswire.TypeNS); s != nil {
 			z.nsSet = dnswire.NewOriginSet(z.origin, s.rrs)

@@ -421,3 +421,41 @@ func TestParseCommonMatchesGeneral(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterECSEchoTight: the Client Subnet echo is the same whether the
+// buffer has room past the message for whole-word stores or ends exactly
+// where the message does, for every prefix length of both families.
+func TestWriterECSEchoTight(t *testing.T) {
+	for _, subnet := range []string{"0.0.0.0/0", "10.0.0.0/7", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.3/32",
+		"::/0", "2001:db8::/32", "2001:db8:1:200::/56", "2001:db8:1:2:3:4:5:0/112", "2001:db8::1/128"} {
+		var q Query
+		msg := pack(t, withECS(query("Edge.geo.cdn.test.", dns.TypeA), 1232, false, subnet))
+		if v := q.Parse(msg); v != Accept || !q.ECS {
+			t.Fatalf("%s: verdict %v, ECS %v", subnet, v, q.ECS)
+		}
+		build := func(capacity int) []byte {
+			var w Writer
+			buf := make([]byte, 0, capacity)
+			for i := range buf[:capacity] {
+				buf[:capacity][i] = 0xEE
+			}
+			w.Start(buf, &q, q.UDPLimit())
+			w.SetECSScope(q.ECSSource)
+			w.Append(Answer, OwnerAt(QuestionOffset), mustRR(NewA(netip.MustParseAddr("192.0.2.1"), 30)))
+			return slices.Clone(w.Finish())
+		}
+		want := build(MaxUDPSize)
+		if got := build(len(want)); string(got) != string(want) {
+			t.Fatalf("%s: tight buffer\n got %x\nwant %x", subnet, got, want)
+		}
+		var m dns.Msg
+		if err := m.Unpack(want); err != nil {
+			t.Fatalf("%s: %v", subnet, err)
+		}
+		e := m.IsEdns0().Option[0].(*dns.EDNS0_SUBNET)
+		if p := netip.MustParsePrefix(subnet); int(e.SourceNetmask) != p.Bits() || int(e.SourceScope) != p.Bits() ||
+			!e.Address.Equal(net.IP(p.Addr().AsSlice())) {
+			t.Fatalf("%s: echoed %v", subnet, e)
+		}
+	}
+}

@@ -1,9 +1,6 @@
 package dnswire
 
-import (
-	"encoding/binary"
-	"slices"
-)
+import "encoding/binary"
 
 // Section is a record section of a response.
 type Section uint8
@@ -81,7 +78,9 @@ type Writer struct {
 // cap(dst)). It writes the header (same ID, QR=1, opcode, RD and CD copied,
 // RA=0, AD=0) and echoes the question exactly as received when q has one.
 // Room for the OPT record is reserved when q carried EDNS. dst should hold
-// at least MinUDPSize bytes.
+// at least MinUDPSize bytes. The Writer may also store into dst past the
+// end of the message, up to cap(dst) (whole-word writes); those bytes are
+// not part of the response.
 func (w *Writer) Start(dst []byte, q *Query, max int) {
 	if max > cap(dst) {
 		max = cap(dst)
@@ -242,13 +241,27 @@ func (w *Writer) appendAtOffset(s Section, off uint16, rr *RR, ttl uint32) bool 
 	binary.BigEndian.PutUint16(b[4:], rr.Class)
 	binary.BigEndian.PutUint32(b[6:], ttl)
 	binary.BigEndian.PutUint16(b[10:], uint16(len(rr.rdata)))
-	copy(b[12:], rr.rdata)
+	copyRData(b[12:], rr.rdata)
 	w.counts[s]++
 	w.setCount++
 	return true
 }
 
 func (w *Writer) room(n int) bool { return len(w.buf)+n <= w.limit }
+
+// copyRData copies the RDATA of an address record with word moves instead
+// of a call to memmove (A and AAAA are most of what a server writes).
+func copyRData(dst, src []byte) {
+	switch len(src) {
+	case 4:
+		binary.LittleEndian.PutUint32(dst, binary.LittleEndian.Uint32(src))
+	case 16:
+		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
+		binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
+	default:
+		copy(dst, src)
+	}
+}
 
 func (w *Writer) putRData(rr *RR) bool {
 	lenAt := len(w.buf) - 2
@@ -368,7 +381,7 @@ func (w *Writer) Finish() []byte {
 		// Start reserved the room (limit = max - size), so this does not
 		// grow the buffer.
 		at := len(w.buf)
-		w.buf = slices.Grow(w.buf, size)[:at+size]
+		w.buf = w.buf[:at+size]
 		b := w.buf[at:]
 		b[0] = 0
 		binary.BigEndian.PutUint16(b[1:], TypeOPT)
@@ -381,12 +394,25 @@ func (w *Writer) Finish() []byte {
 			binary.BigEndian.PutUint16(b[13:], uint16(4+n))
 			binary.BigEndian.PutUint16(b[15:], q.ECSFamily)
 			b[17], b[18] = q.ECSSource, w.scope
+			// The address as whole words when the buffer has room past
+			// the message for them (the bytes beyond n are not sent), else
+			// byte by byte.
+			room := w.buf[at+19 : at+19 : cap(w.buf)]
 			if q.ECSFamily == 1 {
 				a := q.ECSAddr.As4()
-				copy(b[19:], a[:n])
+				if cap(room) >= 4 {
+					binary.LittleEndian.PutUint32(room[:4], binary.LittleEndian.Uint32(a[:]))
+				} else {
+					copy(b[19:], a[:n])
+				}
 			} else {
 				a := q.ECSAddr.As16()
-				copy(b[19:], a[:n])
+				if cap(room) >= 16 {
+					binary.LittleEndian.PutUint64(room[:8], binary.LittleEndian.Uint64(a[:8]))
+					binary.LittleEndian.PutUint64(room[8:16], binary.LittleEndian.Uint64(a[8:]))
+				} else {
+					copy(b[19:], a[:n])
+				}
 			}
 		}
 		arcount++

@@ -375,17 +375,17 @@ func TestParseCommonMatchesGeneral(t *testing.T) {
 		return m
 	}
 	common := map[string][]byte{
-		"plain":           pack(t, query("www.Example.com.", dns.TypeA)),
-		"root":            pack(t, query(".", dns.TypeNS)),
-		"EDNS":            pack(t, withECS(query("a.example.", dns.TypeAAAA), 1232, true)),
-		"ECS v4 /24":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.2.0/24")),
-		"ECS v4 /0":       pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 512, false, "0.0.0.0/0")),
-		"ECS v4 /32":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 4096, false, "10.1.2.3/32")),
-		"ECS v4 /17":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.128.0/17")),
-		"ECS v6 /56":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeAAAA), 1232, true, "2001:db8:1:200::/56")),
-		"ECS v6 /128":     pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeAAAA), 1232, true, "2001:db8::1/128")),
-		"ECS and cookie":  pack(t, cookie(withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.2.0/24"))),
-		"cookie only":     pack(t, cookie(withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false))),
+		"plain":          pack(t, query("www.Example.com.", dns.TypeA)),
+		"root":           pack(t, query(".", dns.TypeNS)),
+		"EDNS":           pack(t, withECS(query("a.example.", dns.TypeAAAA), 1232, true)),
+		"ECS v4 /24":     pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.2.0/24")),
+		"ECS v4 /0":      pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 512, false, "0.0.0.0/0")),
+		"ECS v4 /32":     pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 4096, false, "10.1.2.3/32")),
+		"ECS v4 /17":     pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.128.0/17")),
+		"ECS v6 /56":     pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeAAAA), 1232, true, "2001:db8:1:200::/56")),
+		"ECS v6 /128":    pack(t, withECS(query("edge.geo.cdn.test.", dns.TypeAAAA), 1232, true, "2001:db8::1/128")),
+		"ECS and cookie": pack(t, cookie(withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false, "10.1.2.0/24"))),
+		"cookie only":    pack(t, cookie(withECS(query("edge.geo.cdn.test.", dns.TypeA), 1232, false))),
 	}
 	twoECS := pack(t, withECS(query("a.example.", dns.TypeA), 1232, false, "10.0.0.0/8", "10.1.2.0/24"))
 	badvers := withECS(query("a.example.", dns.TypeA), 1232, false)

@@ -1,5 +1,5 @@
 # Thin wrapper over scripts/make/*.sh. See docs/development.md.
-.PHONY: build run test bench bench-http bench-e2e fuzz lint clean
+.PHONY: build run test bench bench-http bench-e2e fuzz lint pgo clean
 
 build:
 	@scripts/make/build.sh
@@ -27,6 +27,9 @@ fuzz:
 
 lint:
 	@scripts/make/lint.sh
+
+pgo:
+	@scripts/make/pgo.sh
 
 clean:
 	rm -rf bin .run

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -18,6 +19,10 @@ import (
 
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
+
+	"github.com/signpost-cdn/signpost/internal/dnswire"
+	"github.com/signpost-cdn/signpost/internal/fixture"
+	"github.com/signpost-cdn/signpost/internal/metrics"
 )
 
 // fillBatch puts A queries for the names into b as recvmmsg would, each
@@ -203,6 +208,49 @@ func BenchmarkProcessBatch(b *testing.B) {
 		qs[i] = "www.test.example."
 	}
 	msgs := fillBatch(b, bt, qs)
+	b.ReportAllocs()
+	for b.Loop() {
+		fillBatchMsgs(bt, msgs) // the responses replaced the queries
+		s.processBatch(bt, p)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*DefaultBatch), "ns/query")
+}
+
+// BenchmarkProcessBatchRouted is BenchmarkProcessBatch over the fixture
+// CDN: routed A and AAAA queries for a DNS delivery service's routing name
+// with Client Subnets spread over the coverage zones (as make bench-dns's
+// routed workload), among static answers and NXDOMAINs, with the metrics
+// on as `signpost route` has them. It is also the DNS half of the profile
+// that make pgo builds (cmd/signpost/default.pgo).
+func BenchmarkProcessBatchRouted(b *testing.B) {
+	h, _ := newRouting(b, fixture.DefaultDir(b), Options{Metrics: metrics.NewRegistry(metrics.Options{})})
+	s := &Server{}
+	p := NewProcessor(h)
+	bt := newUDPBatch(DefaultBatch)
+	const routed = "edge.dns-test.thecdn.example.com."
+	msgs := make([][]byte, DefaultBatch)
+	for i := range msgs {
+		var m *dns.Msg
+		switch {
+		case i%16 == 7:
+			m = newQuery("mm.steering-test-1.thecdn.example.com.", dns.TypeA) // static
+		case i%16 == 15:
+			m = addECS(newQuery("nonexistent.thecdn.example.com.", dns.TypeA), "12.34.3.0/24")
+		case i%4 == 3:
+			m = addECS(newQuery(routed, dns.TypeAAAA), fmt.Sprintf("2001:dead:beef:%x::/56", i%10))
+		default:
+			// 12.34.N.0/24, 100.N.0.0/16 and 10.N.0.0/20 are cache group N's.
+			subnet := []string{"12.34.%d.0/24", "100.%d.7.0/24", "10.%d.3.0/24"}[i%3]
+			m = addECS(newQuery(routed, dns.TypeA), fmt.Sprintf(subnet, i%10))
+		}
+		m.Id = uint16(i)
+		msgs[i] = packMsg(b, m)
+	}
+	fillBatchMsgs(bt, msgs)
+	s.processBatch(bt, p)
+	if n := p.Stats().Rcodes[dnswire.RcodeSuccess]; n < DefaultBatch-DefaultBatch/16 {
+		b.Fatalf("%d of %d queries answered NOERROR", n, DefaultBatch)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		fillBatchMsgs(bt, msgs) // the responses replaced the queries

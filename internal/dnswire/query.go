@@ -114,7 +114,8 @@ type Query struct {
 	nameLen  int
 	labels   int
 	name     [MaxNameLen]byte
-	ecsBytes int // address bytes of the chosen ECS option
+	ecsBytes int  // address bytes of the chosen ECS option
+	plain    bool // QNAME has no compression pointer (parseCommon took it)
 }
 
 // Name returns QNAME in uncompressed wire form, lower-cased. The slice
@@ -157,7 +158,7 @@ func (q *Query) reset(msg []byte) {
 	q.ID, q.Opcode, q.RD, q.CD, q.Type, q.Class, q.Rcode = 0, 0, false, false, 0, 0, 0
 	q.EDNS, q.EDNSVersion, q.DO, q.UDPSize = false, 0, false, 0
 	q.ECS, q.ECSFamily, q.ECSSource, q.ECSAddr = false, 0, 0, netip.Addr{}
-	q.msg, q.qEnd, q.nameLen, q.labels, q.ecsBytes = msg, 0, 0, 0, 0
+	q.msg, q.qEnd, q.nameLen, q.labels, q.ecsBytes, q.plain = msg, 0, 0, 0, 0, false
 }
 
 func (q *Query) reply(rcode int) Verdict {
@@ -217,7 +218,9 @@ func (q *Query) parseGeneral(msg []byte) Verdict {
 	if err != nil || end+4 > len(msg) {
 		return q.reply(RcodeFormErr)
 	}
-	q.nameLen, q.labels = n, labels
+	// Without a pointer the name takes as many octets in the message as
+	// uncompressed (a pointer never does: it stands for 1 or 3+ octets).
+	q.nameLen, q.labels, q.plain = n, labels, end-HeaderLen == n
 	q.Type = binary.BigEndian.Uint16(msg[end:])
 	q.Class = binary.BigEndian.Uint16(msg[end+2:])
 	q.qEnd = end + 4

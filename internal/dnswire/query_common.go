@@ -29,21 +29,23 @@ func (q *Query) parseCommon(msg []byte) bool {
 	if ar > 1 {
 		return false
 	}
-	// The name: length octets only, as readName's pointer-free walk.
+	// The name: length octets only, as readName's pointer-free walk, with
+	// one bound for both the message and MaxNameLen.
+	lim := min(len(msg), HeaderLen+MaxNameLen)
 	labels, p := 0, HeaderLen
 	for {
-		if p >= len(msg) || p-HeaderLen >= MaxNameLen {
+		if p >= lim {
 			return false
 		}
-		c := int(msg[p])
-		if c == 0 {
+		c := uint(msg[p])
+		if c-1 >= MaxLabelLen { // the root (0), a pointer or a reserved type
+			if c != 0 {
+				return false
+			}
 			break
 		}
-		if c > MaxLabelLen {
-			return false
-		}
 		labels++
-		p += 1 + c
+		p += 1 + int(c)
 	}
 	end := p + 1 // after the root
 	if end+4 > len(msg) || binary.BigEndian.Uint16(msg[end+2:]) != ClassIN {
@@ -88,7 +90,7 @@ func (q *Query) parseCommon(msg []byte) bool {
 	q.ID = binary.BigEndian.Uint16(msg)
 	q.Opcode, q.RD, q.CD, q.Rcode = 0, flags&flagRD != 0, flags&flagCD != 0, 0
 	q.Type, q.Class = binary.BigEndian.Uint16(msg[end:]), ClassIN
-	q.msg, q.qEnd, q.nameLen, q.labels = msg, qEnd, end-HeaderLen, labels
+	q.msg, q.qEnd, q.nameLen, q.labels, q.plain = msg, qEnd, end-HeaderLen, labels, true
 	copyLower(q.name[:end-HeaderLen-1], msg[HeaderLen:end-1])
 	q.name[end-HeaderLen-1] = 0
 	return true

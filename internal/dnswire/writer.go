@@ -121,9 +121,18 @@ func (w *Writer) Start(dst []byte, q *Query, max int) {
 	}
 	// Enter the question's labels, counting in a local (no store per label).
 	n := 0
-	for off := 0; off < len(qs) && qs[off] != 0 && n < maxComp; off += 1 + int(qs[off]) {
-		w.comp[n] = uint16(HeaderLen + off)
-		n++
+	if q.plain {
+		// Parse counted the labels of a name without pointers (at most
+		// 127 < maxComp): no test for the root or the table's end.
+		for off := 0; n < q.labels; n++ {
+			w.comp[n&(maxComp-1)] = uint16(HeaderLen + off)
+			off += 1 + int(qs[off])
+		}
+	} else {
+		for off := 0; off < len(qs) && qs[off] != 0 && n < maxComp; off += 1 + int(qs[off]) {
+			w.comp[n] = uint16(HeaderLen + off)
+			n++
+		}
 	}
 	w.ncomp, w.qcomp = n, n
 }
@@ -236,12 +245,19 @@ func (w *Writer) appendAtOffset(s Section, off uint16, rr *RR, ttl uint32) bool 
 	w.sec = s
 	w.buf = w.buf[:pos+n]
 	b := w.buf[pos:]
-	b[0], b[1] = 0xC0|byte(off>>8), byte(off)
-	binary.BigEndian.PutUint16(b[2:], rr.Type)
-	binary.BigEndian.PutUint16(b[4:], rr.Class)
-	binary.BigEndian.PutUint32(b[6:], ttl)
-	binary.BigEndian.PutUint16(b[10:], uint16(len(rr.rdata)))
-	copyRData(b[12:], rr.rdata)
+	if len(rr.rdata) == 4 {
+		// An A record is two words: pointer, type, class and the TTL's
+		// high half; the TTL's low half, RDLENGTH 4 and the address.
+		binary.BigEndian.PutUint64(b, uint64(0xC000|off)<<48|uint64(rr.Type)<<32|uint64(rr.Class)<<16|uint64(ttl>>16))
+		binary.BigEndian.PutUint64(b[8:], uint64(ttl&0xFFFF)<<48|4<<32|uint64(binary.BigEndian.Uint32(rr.rdata)))
+	} else {
+		b[0], b[1] = 0xC0|byte(off>>8), byte(off)
+		binary.BigEndian.PutUint16(b[2:], rr.Type)
+		binary.BigEndian.PutUint16(b[4:], rr.Class)
+		binary.BigEndian.PutUint32(b[6:], ttl)
+		binary.BigEndian.PutUint16(b[10:], uint16(len(rr.rdata)))
+		copyRData(b[12:], rr.rdata)
+	}
 	w.counts[s]++
 	w.setCount++
 	return true

@@ -335,13 +335,13 @@ func (q *Query) parseECS(b []byte) bool {
 	var a netip.Addr
 	if family == 1 {
 		var a4 [4]byte
-		binary.BigEndian.PutUint32(a4[:], uint32(prefixUint64(addr)>>32))
+		binary.BigEndian.PutUint32(a4[:], uint32(wordPrefix(addr)>>32))
 		a = netip.AddrFrom4(a4)
 	} else {
 		var a16 [16]byte
-		binary.BigEndian.PutUint64(a16[:8], prefixUint64(addr))
+		binary.BigEndian.PutUint64(a16[:8], wordPrefix(addr))
 		if len(addr) > 8 {
-			binary.BigEndian.PutUint64(a16[8:], prefixUint64(addr[8:]))
+			binary.BigEndian.PutUint64(a16[8:], wordPrefix(addr[8:]))
 		}
 		a = netip.AddrFrom16(a16)
 	}
@@ -360,4 +360,21 @@ func prefixUint64(b []byte) uint64 {
 		v |= uint64(c) << (56 - 8*uint(i))
 	}
 	return v
+}
+
+// wordPrefix is prefixUint64 with one load when eight bytes can be read
+// from b's start (within its capacity); the bytes past len(b) are masked
+// off.
+func wordPrefix(b []byte) uint64 {
+	n := len(b)
+	if n >= 8 {
+		return binary.BigEndian.Uint64(b)
+	}
+	if n == 0 {
+		return 0
+	}
+	if cap(b) < 8 {
+		return prefixUint64(b)
+	}
+	return binary.BigEndian.Uint64(b[:8]) &^ (1<<(64-8*n) - 1)
 }

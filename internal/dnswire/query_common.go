@@ -5,8 +5,9 @@ import (
 	"net/netip"
 )
 
-// parseCommon is Parse for the queries a server sees all day, in one
-// function without calls: a QUERY with one question whose name has no
+// parseCommon is Parse for the queries a server sees all day, in one pass
+// that calls out only for the Client Subnet option (parseECS, the general
+// path's own check) and the name's lower-case copy: a QUERY with one question whose name has no
 // compression pointer, class IN, and either nothing after the question or
 // exactly one OPT record (version 0, owned by the root, ending the
 // message) with at most one Client Subnet option among its options. It
@@ -80,7 +81,7 @@ func (q *Query) parseCommon(msg []byte) bool {
 				return false
 			}
 			if binary.BigEndian.Uint16(opts) == OptionECS {
-				if q.ECS || !q.commonECS(opts[4:4+n]) {
+				if q.ECS || !q.parseECS(opts[4:4+n]) {
 					return false // several, or invalid: the general path decides
 				}
 			}
@@ -94,60 +95,4 @@ func (q *Query) parseCommon(msg []byte) bool {
 	copyLower(q.name[:end-HeaderLen-1], msg[HeaderLen:end-1])
 	q.name[end-HeaderLen-1] = 0
 	return true
-}
-
-// commonECS is parseECS for the first Client Subnet option of a query
-// (no earlier option to compare with): the same checks, the address read
-// as whole words where the message has room for them.
-func (q *Query) commonECS(b []byte) bool {
-	if len(b) < 4 {
-		return false
-	}
-	family, source, addr := binary.BigEndian.Uint16(b), b[2], b[4:]
-	var maxBits int
-	switch family {
-	case 1:
-		maxBits = 32
-	case 2:
-		maxBits = 128
-	default:
-		return false
-	}
-	if int(source) > maxBits || len(addr) != (int(source)+7)/8 {
-		return false
-	}
-	if rem := source % 8; rem != 0 && addr[len(addr)-1]&(0xFF>>rem) != 0 {
-		return false
-	}
-	if family == 1 {
-		var a4 [4]byte
-		binary.BigEndian.PutUint32(a4[:], uint32(wordPrefix(addr)>>32))
-		q.ECSAddr = netip.AddrFrom4(a4)
-	} else {
-		var a16 [16]byte
-		binary.BigEndian.PutUint64(a16[:8], wordPrefix(addr))
-		if len(addr) > 8 {
-			binary.BigEndian.PutUint64(a16[8:], wordPrefix(addr[8:]))
-		}
-		q.ECSAddr = netip.AddrFrom16(a16)
-	}
-	q.ECS, q.ECSFamily, q.ECSSource, q.ecsBytes = true, family, source, len(addr)
-	return true
-}
-
-// wordPrefix is prefixUint64 with one load when eight bytes can be read
-// from b's start (within its capacity); the bytes past len(b) are masked
-// off.
-func wordPrefix(b []byte) uint64 {
-	n := len(b)
-	if n >= 8 {
-		return binary.BigEndian.Uint64(b)
-	}
-	if n == 0 {
-		return 0
-	}
-	if cap(b) < 8 {
-		return prefixUint64(b)
-	}
-	return binary.BigEndian.Uint64(b[:8]) &^ (1<<(64-8*n) - 1)
 }

@@ -66,9 +66,13 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 	// pointer, a reserved label type, the end of msg or past MaxNameLen
 	// octets, readNameGeneral decides from the start (and finds the same
 	// error the walk would have, since it checks the same labels first).
-	for p := off; p < len(msg) && p-off < MaxNameLen; {
-		c := int(msg[p])
-		if c == 0 {
+	lim := min(len(msg), off+MaxNameLen) // one bound for both
+	for p := off; p < lim; {
+		c := uint(msg[p])
+		if c-1 >= MaxLabelLen { // the root (0), a pointer or a reserved type
+			if c != 0 {
+				break
+			}
 			n := p + 1 - off // at most MaxNameLen (the loop's bound)
 			if dst != nil {
 				copyLower(dst[:n-1], msg[off:p])
@@ -76,11 +80,8 @@ func readName(msg []byte, off int, dst *[MaxNameLen]byte) (nameLen, labels, end 
 			}
 			return n, labels, p + 1, nil
 		}
-		if c > MaxLabelLen {
-			break
-		}
 		labels++
-		p += 1 + c
+		p += 1 + int(c)
 	}
 	return readNameGeneral(msg, off, dst)
 }

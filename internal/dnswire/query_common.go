@@ -30,25 +30,12 @@ func (q *Query) parseCommon(msg []byte) bool {
 	if ar > 1 {
 		return false
 	}
-	// The name: length octets only, as readName's pointer-free walk, with
-	// one bound for both the message and MaxNameLen.
-	lim := min(len(msg), HeaderLen+MaxNameLen)
-	labels, p := 0, HeaderLen
-	for {
-		if p >= lim {
-			return false
-		}
-		c := uint(msg[p])
-		if c-1 >= MaxLabelLen { // the root (0), a pointer or a reserved type
-			if c != 0 {
-				return false
-			}
-			break
-		}
-		labels++
-		p += 1 + int(c)
+	// The name, lower-cased into q.name; one with a pointer is left to the
+	// general path (its octets in the message then differ from its length).
+	n, labels, end, err := readName(msg, HeaderLen, &q.name)
+	if err != nil || end-HeaderLen != n {
+		return false
 	}
-	end := p + 1 // after the root
 	if end+4 > len(msg) || binary.BigEndian.Uint16(msg[end+2:]) != ClassIN {
 		return false
 	}
@@ -91,8 +78,6 @@ func (q *Query) parseCommon(msg []byte) bool {
 	q.ID = binary.BigEndian.Uint16(msg)
 	q.Opcode, q.RD, q.CD, q.Rcode = 0, flags&flagRD != 0, flags&flagCD != 0, 0
 	q.Type, q.Class = binary.BigEndian.Uint16(msg[end:]), ClassIN
-	q.msg, q.qEnd, q.nameLen, q.labels, q.plain = msg, qEnd, end-HeaderLen, labels, true
-	copyLower(q.name[:end-HeaderLen-1], msg[HeaderLen:end-1])
-	q.name[end-HeaderLen-1] = 0
+	q.msg, q.qEnd, q.nameLen, q.labels, q.plain = msg, qEnd, n, labels, true
 	return true
 }

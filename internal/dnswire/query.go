@@ -114,8 +114,7 @@ type Query struct {
 	nameLen  int
 	labels   int
 	name     [MaxNameLen]byte
-	ecsBytes int  // address bytes of the chosen ECS option
-	plain    bool // QNAME has no compression pointer (parseCommon took it)
+	ecsBytes int // address bytes of the chosen ECS option
 }
 
 // Name returns QNAME in uncompressed wire form, lower-cased. The slice
@@ -128,6 +127,11 @@ func (q *Query) Labels() int { return q.labels }
 // HasQuestion reports whether the question section was parsed; responses
 // echo it only then.
 func (q *Query) HasQuestion() bool { return q.qEnd > 0 }
+
+// plainName reports whether the parsed QNAME has no compression pointer:
+// then it takes as many octets in the message as uncompressed (a pointer
+// never does: it stands for 1 or 3+ octets).
+func (q *Query) plainName() bool { return q.qEnd-4-HeaderLen == q.nameLen }
 
 // ECSPrefix returns the client subnet as a prefix (ok is false without ECS).
 func (q *Query) ECSPrefix() (p netip.Prefix, ok bool) {
@@ -158,7 +162,7 @@ func (q *Query) reset(msg []byte) {
 	q.ID, q.Opcode, q.RD, q.CD, q.Type, q.Class, q.Rcode = 0, 0, false, false, 0, 0, 0
 	q.EDNS, q.EDNSVersion, q.DO, q.UDPSize = false, 0, false, 0
 	q.ECS, q.ECSFamily, q.ECSSource, q.ECSAddr = false, 0, 0, netip.Addr{}
-	q.msg, q.qEnd, q.nameLen, q.labels, q.ecsBytes, q.plain = msg, 0, 0, 0, 0, false
+	q.msg, q.qEnd, q.nameLen, q.labels, q.ecsBytes = msg, 0, 0, 0, 0
 }
 
 func (q *Query) reply(rcode int) Verdict {
@@ -218,9 +222,7 @@ func (q *Query) parseGeneral(msg []byte) Verdict {
 	if err != nil || end+4 > len(msg) {
 		return q.reply(RcodeFormErr)
 	}
-	// Without a pointer the name takes as many octets in the message as
-	// uncompressed (a pointer never does: it stands for 1 or 3+ octets).
-	q.nameLen, q.labels, q.plain = n, labels, end-HeaderLen == n
+	q.nameLen, q.labels = n, labels
 	q.Type = binary.BigEndian.Uint16(msg[end:])
 	q.Class = binary.BigEndian.Uint16(msg[end+2:])
 	q.qEnd = end + 4
@@ -335,13 +337,13 @@ func (q *Query) parseECS(b []byte) bool {
 	var a netip.Addr
 	if family == 1 {
 		var a4 [4]byte
-		binary.BigEndian.PutUint32(a4[:], uint32(wordPrefix(addr)>>32))
+		binary.BigEndian.PutUint32(a4[:], uint32(prefixUint64(addr)>>32))
 		a = netip.AddrFrom4(a4)
 	} else {
 		var a16 [16]byte
-		binary.BigEndian.PutUint64(a16[:8], wordPrefix(addr))
+		binary.BigEndian.PutUint64(a16[:8], prefixUint64(addr))
 		if len(addr) > 8 {
-			binary.BigEndian.PutUint64(a16[8:], wordPrefix(addr[8:]))
+			binary.BigEndian.PutUint64(a16[8:], prefixUint64(addr[8:]))
 		}
 		a = netip.AddrFrom16(a16)
 	}
@@ -350,31 +352,21 @@ func (q *Query) parseECS(b []byte) bool {
 }
 
 // prefixUint64 returns up to eight bytes of b as the high bytes of a
-// big-endian word, zero-filled.
+// big-endian word, zero-filled: with one load when eight bytes can be read
+// from b's start (within its capacity), the bytes past len(b) masked off.
 func prefixUint64(b []byte) uint64 {
-	if len(b) >= 8 {
+	n := len(b)
+	switch {
+	case n >= 8:
 		return binary.BigEndian.Uint64(b)
+	case n == 0:
+		return 0
+	case cap(b) >= 8:
+		return binary.BigEndian.Uint64(b[:8]) &^ (1<<(64-8*n) - 1)
 	}
 	var v uint64
 	for i, c := range b {
 		v |= uint64(c) << (56 - 8*uint(i))
 	}
 	return v
-}
-
-// wordPrefix is prefixUint64 with one load when eight bytes can be read
-// from b's start (within its capacity); the bytes past len(b) are masked
-// off.
-func wordPrefix(b []byte) uint64 {
-	n := len(b)
-	if n >= 8 {
-		return binary.BigEndian.Uint64(b)
-	}
-	if n == 0 {
-		return 0
-	}
-	if cap(b) < 8 {
-		return prefixUint64(b)
-	}
-	return binary.BigEndian.Uint64(b[:8]) &^ (1<<(64-8*n) - 1)
 }

@@ -78,6 +78,6 @@ func (q *Query) parseCommon(msg []byte) bool {
 	q.ID = binary.BigEndian.Uint16(msg)
 	q.Opcode, q.RD, q.CD, q.Rcode = 0, flags&flagRD != 0, flags&flagCD != 0, 0
 	q.Type, q.Class = binary.BigEndian.Uint16(msg[end:]), ClassIN
-	q.msg, q.qEnd, q.nameLen, q.labels, q.plain = msg, qEnd, n, labels, true
+	q.msg, q.qEnd, q.nameLen, q.labels = msg, qEnd, n, labels
 	return true
 }

@@ -121,7 +121,7 @@ func (w *Writer) Start(dst []byte, q *Query, max int) {
 	}
 	// Enter the question's labels, counting in a local (no store per label).
 	n := 0
-	if q.plain {
+	if q.plainName() {
 		// Parse counted the labels of a name without pointers (at most
 		// 127 < maxComp): no test for the root or the table's end.
 		for off := 0; n < q.labels; n++ {
@@ -265,18 +265,15 @@ func (w *Writer) appendAtOffset(s Section, off uint16, rr *RR, ttl uint32) bool 
 
 func (w *Writer) room(n int) bool { return len(w.buf)+n <= w.limit }
 
-// copyRData copies the RDATA of an address record with word moves instead
-// of a call to memmove (A and AAAA are most of what a server writes).
+// copyRData copies RDATA, an AAAA's with two word moves instead of a
+// call to memmove (appendAtOffset writes an A record's in its own words).
 func copyRData(dst, src []byte) {
-	switch len(src) {
-	case 4:
-		binary.LittleEndian.PutUint32(dst, binary.LittleEndian.Uint32(src))
-	case 16:
+	if len(src) == 16 {
 		binary.LittleEndian.PutUint64(dst, binary.LittleEndian.Uint64(src))
 		binary.LittleEndian.PutUint64(dst[8:], binary.LittleEndian.Uint64(src[8:]))
-	default:
-		copy(dst, src)
+		return
 	}
+	copy(dst, src)
 }
 
 func (w *Writer) putRData(rr *RR) bool {
@@ -413,22 +410,18 @@ func (w *Writer) Finish() []byte {
 			// The address as whole words when the buffer has room past
 			// the message for them (the bytes beyond n are not sent), else
 			// byte by byte.
-			room := w.buf[at+19 : at+19 : cap(w.buf)]
+			var a [16]byte
 			if q.ECSFamily == 1 {
-				a := q.ECSAddr.As4()
-				if cap(room) >= 4 {
-					binary.LittleEndian.PutUint32(room[:4], binary.LittleEndian.Uint32(a[:]))
-				} else {
-					copy(b[19:], a[:n])
-				}
+				a4 := q.ECSAddr.As4()
+				copy(a[:], a4[:])
 			} else {
-				a := q.ECSAddr.As16()
-				if cap(room) >= 16 {
-					binary.LittleEndian.PutUint64(room[:8], binary.LittleEndian.Uint64(a[:8]))
-					binary.LittleEndian.PutUint64(room[8:16], binary.LittleEndian.Uint64(a[8:]))
-				} else {
-					copy(b[19:], a[:n])
-				}
+				a = q.ECSAddr.As16()
+			}
+			if room := w.buf[at+19 : at+19 : cap(w.buf)]; cap(room) >= 16 {
+				binary.LittleEndian.PutUint64(room[:8], binary.LittleEndian.Uint64(a[:8]))
+				binary.LittleEndian.PutUint64(room[8:16], binary.LittleEndian.Uint64(a[8:]))
+			} else {
+				copy(b[19:], a[:n])
 			}
 		}
 		arcount++

@@ -131,9 +131,6 @@ func resolve(c *compiled, st *queryState, w *Response, q *dnswire.Query) {
 			}
 		}
 		var nd *node
-		if !atOwner && !z.ownerIndexed && z.routingOwner != nil {
-			atOwner = string(name) == string(z.routingOwner)
-		}
 		qAtOwner = hop == 0 && atOwner
 		if atOwner {
 			nd = z.routingNode

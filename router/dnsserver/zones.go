@@ -98,11 +98,8 @@ type zone struct {
 	// routingIsName: routingDS.IsRoutingName(routingHost), so a query for
 	// the routing name routes without that check too.
 	routingIsName bool
-	// ownerIndexed is true when routingOwner is in compiled.origins, so
-	// findZone recognizes it; otherwise resolve compares the name.
-	ownerIndexed bool
-	edge         []edgeSet // per edge router location
-	edgeMiss     edgeSet
+	edge          []edgeSet // per edge router location
+	edgeMiss      edgeSet
 }
 
 // dsInfo is what answers need of a delivery service.
@@ -147,7 +144,9 @@ type compiled struct {
 // A routing owner's entry holds the zone that owner lies in, checked at
 // compile time (indexOwners), so a name ending in an owner lies in that
 // zone too unless a longer suffix is an origin, which the walk, longest
-// suffix first, finds before.
+// suffix first, finds before. An owner left out of the table (an origin
+// itself, or lying in another zone) is never the routing owner of the
+// zone findZone returns for it, so atOwner is exact for every name.
 func (c *compiled) findZone(name []byte, qtype uint16) (zi int32, atOwner bool) {
 	off := 0
 	if qtype == typeDS && len(name) > 1 {
@@ -786,7 +785,6 @@ func (b *zoneBuilder) indexOwners() {
 		}
 		b.c.byOrigin[string(z.routingOwner)] = int32(zi) | ownerBit
 		b.c.originLens[len(z.routingOwner)>>6] |= 1 << (len(z.routingOwner) & 63)
-		z.ownerIndexed = true
 	}
 }
 

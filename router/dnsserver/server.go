@@ -226,7 +226,7 @@ func (s *Server) bindOnce(addr string) error {
 		}
 		uc := pc.(*net.UDPConn)
 		setSocketBuffers(uc, s.cfg.SocketBuffer)
-		omitPathMTU(uc)
+		dontFragment(uc)
 		s.udp = append(s.udp, uc)
 		if i == 0 {
 			addr = uc.LocalAddr().String() // a port 0 resolved to a real port

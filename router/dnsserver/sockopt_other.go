@@ -7,5 +7,5 @@ import "net"
 // setSocketBuffers keeps the kernel's default buffer sizes off Linux.
 func setSocketBuffers(*net.UDPConn, int) {}
 
-// omitPathMTU keeps the kernel's default path MTU handling off Linux.
-func omitPathMTU(*net.UDPConn) {}
+// dontFragment keeps the kernel's default path MTU handling off Linux.
+func dontFragment(*net.UDPConn) {}

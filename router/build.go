@@ -2,6 +2,7 @@ package router
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -52,6 +53,7 @@ func (b *Builder) Build(set *control.Set) (*Table, error) {
 		return nil, err
 	}
 	t.buildCoverageLinks(b)
+	t.indexCacheSets()
 	if err := t.buildSteering(b); err != nil {
 		return nil, err
 	}
@@ -359,6 +361,40 @@ func (t *Table) buildGroups() {
 			ds.groupByLoc[as[i].loc] = int32(len(ds.groups))
 			ds.groups = append(ds.groups, g)
 			i = j
+		}
+	}
+}
+
+// indexCacheSets gives every group (edge and deep) the index of its cache
+// list in t.cacheSets, one entry per distinct list: services assigned the
+// same caches of a location share one, and so does the health view's list
+// of its available members (Health.avail), rebuilt on every health update.
+func (t *Table) indexCacheSets() {
+	ids := make(map[string]int32)
+	key := make([]byte, 0, 64)
+	index := func(g *group) {
+		key = key[:0]
+		for _, ci := range g.caches {
+			key = binary.LittleEndian.AppendUint32(key, uint32(ci))
+		}
+		id, ok := ids[string(key)]
+		if !ok {
+			id = int32(len(t.cacheSets))
+			ids[string(key)] = id
+			t.cacheSets = append(t.cacheSets, g.caches)
+		}
+		g.set, g.caches = id, t.cacheSets[id]
+	}
+	for di := range t.ds {
+		for _, g := range t.ds[di].groups {
+			index(g)
+		}
+	}
+	for z := range t.deepLocs {
+		for di := range t.ds {
+			if g := t.deepLocs[z].byDS[int32(di)]; g != nil {
+				index(g)
+			}
 		}
 	}
 }

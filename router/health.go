@@ -23,6 +23,11 @@ type Health struct {
 	dsDown   bitset // per delivery service: unavailable
 	disabled [][]int32
 	down     int // caches not available at all
+	// avail holds, per family (0 IPv4, 1 IPv6) and per Table.cacheSets
+	// entry, the members eligible for that family in order: the set
+	// itself when all are. A group's choice reads it instead of testing
+	// each cache (available).
+	avail [2][][]int32
 }
 
 type bitset []uint64
@@ -61,6 +66,7 @@ func (t *Table) newHealth(states *control.CrStates) *Health {
 		disabled: make([][]int32, len(t.ds)),
 	}
 	if states == nil {
+		t.indexAvailable(h)
 		return h
 	}
 	for ci := range t.caches {
@@ -86,7 +92,49 @@ func (t *Table) newHealth(states *control.CrStates) *Health {
 			}
 		}
 	}
+	t.indexAvailable(h)
 	return h
+}
+
+// indexAvailable fills h.avail from h.v4 and h.v6.
+func (t *Table) indexAvailable(h *Health) {
+	h.avail[0], h.avail[1] = eligibleSets(t.cacheSets, h.v4), eligibleSets(t.cacheSets, h.v6)
+}
+
+// eligibleSets returns, per cache set, its members set in ok, in order:
+// the set itself (shared, not copied) when all are.
+func eligibleSets(sets [][]int32, ok bitset) [][]int32 {
+	out := make([][]int32, len(sets))
+	for s, set := range sets {
+		n := 0
+		for _, ci := range set {
+			if ok.get(ci) {
+				n++
+			}
+		}
+		if n == len(set) {
+			out[s] = set
+			continue
+		}
+		sub := make([]int32, 0, n)
+		for _, ci := range set {
+			if ok.get(ci) {
+				sub = append(sub, ci)
+			}
+		}
+		out[s] = sub
+	}
+	return out
+}
+
+// available returns g's caches eligible for the family (v6 for IPv6
+// clients or AAAA queries), in order. The slice is shared: read only.
+func (h *Health) available(g *group, v6 bool) []int32 {
+	f := 0
+	if v6 {
+		f = 1
+	}
+	return h.avail[f][g.set]
 }
 
 // ApplyHealth builds the view of states and publishes it. It returns the

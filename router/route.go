@@ -131,14 +131,16 @@ func (t *Table) RouteDNSRoutingName(ds *DeliveryService, req *Request, sc *Scrat
 	}
 	loc := t.czLocation(h, req.Client, ds, v6, sel)
 	if loc != nil && !h.LocationDisabled(ds.Index, loc.Index) {
-		if g := ds.groupAt(loc.Index); anyAvailable(h, g, v6) {
-			sel.Type, sel.Loc = ResultCZ, loc
-			sel.setLocation(loc.Name, loc.Latitude, loc.Longitude)
-			if sel.fromBackup {
-				sel.Detail = DetailDSCZBackupCG
+		if g := ds.groupAt(loc.Index); g != nil {
+			if avail := h.available(g, v6); len(avail) > 0 {
+				sel.Type, sel.Loc = ResultCZ, loc
+				sel.setLocation(loc.Name, loc.Latitude, loc.Longitude)
+				if sel.fromBackup {
+					sel.Detail = DetailDSCZBackupCG
+				}
+				t.dnsCaches(h, sc, req, ds, g, avail, v6, sel)
+				return true
 			}
-			t.dnsCaches(h, sc, req, ds, g, v6, sel)
-			return true
 		}
 	}
 	if ds.CoverageZoneOnly {
@@ -161,7 +163,7 @@ func (t *Table) RouteDNSRoutingName(ds *DeliveryService, req *Request, sc *Scrat
 		sel.Bypass = ds.BypassDNS != nil
 		return true
 	}
-	t.dnsCaches(h, sc, req, ds, g, v6, sel)
+	t.dnsCaches(h, sc, req, ds, g, h.available(g, v6), v6, sel)
 	return true
 }
 
@@ -175,8 +177,9 @@ func dnsBypass(ds *DeliveryService, sel *Selection) {
 	sel.Type, sel.Detail = ResultMiss, DetailDSNoBypass
 }
 
-// dnsCaches picks the caches of g to answer with (ipRecords, spec 4.8).
-func (t *Table) dnsCaches(h *Health, sc *Scratch, req *Request, ds *DeliveryService, g *group, v6 bool, sel *Selection) {
+// dnsCaches picks the caches of g to answer with (ipRecords, spec 4.8);
+// avail is h.available(g, v6).
+func (t *Table) dnsCaches(h *Health, sc *Scratch, req *Request, ds *DeliveryService, g *group, avail []int32, v6 bool, sel *Selection) {
 	limit := ds.MaxDNSIPsForLocation
 	switch {
 	case limit > 0 && t.snap.Config.ConsistentDNSRouting:
@@ -188,7 +191,7 @@ func (t *Table) dnsCaches(h *Health, sc *Scratch, req *Request, ds *DeliveryServ
 			sc.idx[k] = g.all[m]
 		}
 	default:
-		sc.idx = appendAvailable(sc.idx[:0], h, g, v6)
+		sc.idx = append(sc.idx[:0], avail...) // shuffled in place by the DNS server
 		if limit > 0 && len(sc.idx) > limit {
 			shuffle(sc.idx)
 			sc.idx = sc.idx[:limit]

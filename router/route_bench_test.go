@@ -37,6 +37,7 @@ func BenchmarkRouteDNS(b *testing.B) {
 	}{
 		{"cz", dnsReq("edge.dns-test.thecdn.example.com", "12.34.0.5", false)},
 		{"federation", dnsReq("edge.federation-test.thecdn.example.com", "12.34.10.1", false)},
+		{"geo", dnsReq("edge.dns-test.thecdn.example.com", "81.2.69.142", false)}, // closest location by MaxMind
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var sc Scratch

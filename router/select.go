@@ -131,15 +131,7 @@ func (ds *DeliveryService) groupAt(li int32) *group {
 
 // anyAvailable reports whether some cache of g is available for v6.
 func anyAvailable(h *Health, g *group, v6 bool) bool {
-	if g == nil {
-		return false
-	}
-	for _, ci := range g.caches {
-		if h.CacheAvailable(ci, v6) {
-			return true
-		}
-	}
-	return false
+	return g != nil && len(h.available(g, v6)) > 0
 }
 
 // czLocation is Traffic Router's czLocation (spec 4.4) for the coverage
@@ -459,16 +451,6 @@ func (t *Table) selectCaches(h *Health, req *Request, ds *DeliveryService, v6, d
 		return t.selectByGeo(h, req.Client, ds, loc, v6, sel)
 	}
 	return nil
-}
-
-// appendAvailable appends the available caches of g in order.
-func appendAvailable(dst []int32, h *Health, g *group, v6 bool) []int32 {
-	for _, ci := range g.caches {
-		if h.CacheAvailable(ci, v6) {
-			dst = append(dst, ci)
-		}
-	}
-	return dst
 }
 
 // shuffle permutes s uniformly (math/rand/v2, lock free).

@@ -38,6 +38,10 @@ type Table struct {
 
 	caches     []Cache
 	cacheIndex map[string]int32
+	// cacheSets are the distinct cache lists of all groups (group.set
+	// indexes it; group.caches is the same slice): the health view keeps
+	// the available members of each once (Health.avail), not per group.
+	cacheSets [][]int32
 
 	locs     []Location
 	locIndex map[string]int32
@@ -91,6 +95,7 @@ type group struct {
 	all    []int32        // ring member index -> cache index
 	member bitset         // ring members assigned to the service
 	caches []int32        // the assigned caches in Traffic Router's input order
+	set    int32          // caches' index in Table.cacheSets
 }
 
 // Cache is a cache (content server) in a known edge location.

@@ -772,34 +772,21 @@ func (b *zoneBuilder) ent(z *zone, text string) {
 }
 
 // indexOwners enters each zone's routing owner into the origins map, with
-// ownerBit, when the owner is not an origin itself and lies in its zone
-// (findZone's walk over the origins alone returns that zone for it).
+// ownerBit, when findZone over the origins alone returns its own zone for
+// it (the owner is not an origin itself and lies in its zone).
 func (b *zoneBuilder) indexOwners() {
+	b.c.origins = newNameTable(b.c.byOrigin) // the origins alone, for findZone
 	for zi := range b.c.zones {
 		z := &b.c.zones[zi]
 		if z.routingOwner == nil {
 			continue
 		}
-		if _, isOrigin := b.c.byOrigin[string(z.routingOwner)]; isOrigin || b.originOf(z.routingOwner) != int32(zi) {
+		if in, _ := b.c.findZone(z.routingOwner, 0); in != int32(zi) {
 			continue
 		}
 		b.c.byOrigin[string(z.routingOwner)] = int32(zi) | ownerBit
 		b.c.originLens[len(z.routingOwner)>>6] |= 1 << (len(z.routingOwner) & 63)
 	}
-}
-
-// originOf is findZone over the build-time origins (routing owners not yet
-// entered): the zone of the longest origin that name ends in, or -1.
-func (b *zoneBuilder) originOf(name []byte) int32 {
-	for off := 0; off < len(name); off += 1 + int(name[off]) {
-		if zi, ok := b.c.byOrigin[string(name[off:])]; ok {
-			return zi
-		}
-		if name[off] == 0 {
-			break
-		}
-	}
-	return -1
 }
 
 // originSets notes each zone's node at its routing name and prepares the

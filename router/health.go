@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"time"
 
 	"github.com/signpost-cdn/signpost/control"
@@ -105,24 +106,12 @@ func (t *Table) indexAvailable(h *Health) {
 // the set itself (shared, not copied) when all are.
 func eligibleSets(sets [][]int32, ok bitset) [][]int32 {
 	out := make([][]int32, len(sets))
+	down := func(ci int32) bool { return !ok.get(ci) }
 	for s, set := range sets {
-		n := 0
-		for _, ci := range set {
-			if ok.get(ci) {
-				n++
-			}
+		out[s] = set
+		if slices.ContainsFunc(set, down) {
+			out[s] = slices.DeleteFunc(slices.Clone(set), down)
 		}
-		if n == len(set) {
-			out[s] = set
-			continue
-		}
-		sub := make([]int32, 0, n)
-		for _, ci := range set {
-			if ok.get(ci) {
-				sub = append(sub, ci)
-			}
-		}
-		out[s] = sub
 	}
 	return out
 }

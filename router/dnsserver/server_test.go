@@ -376,18 +376,7 @@ func TestSocketBuffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.closeAll()
-	rc, err := s.udp[0].SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got int
-	var gerr error
-	if err := rc.Control(func(fd uintptr) { got, gerr = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF) }); err != nil {
-		t.Fatal(err)
-	}
-	if gerr != nil {
-		t.Fatal(gerr)
-	}
+	got := sockoptInt(t, s.udp[0], unix.SOL_SOCKET, unix.SO_RCVBUF)
 	if got < 1<<20 {
 		t.Fatalf("SO_RCVBUF %d, want at least 1 MiB", got)
 	}
@@ -403,4 +392,22 @@ func TestParseUDPWait(t *testing.T) {
 	if _, ok := ParseUDPWait("spin"); ok {
 		t.Error(`ParseUDPWait("spin") accepted`)
 	}
+}
+
+// sockoptInt reads an integer socket option of c.
+func sockoptInt(t *testing.T, c *net.UDPConn, level, opt int) int {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v int
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), level, opt) }); err != nil {
+		t.Fatal(err)
+	}
+	if gerr != nil {
+		t.Fatal(gerr)
+	}
+	return v
 }

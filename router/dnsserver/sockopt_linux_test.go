@@ -95,21 +95,3 @@ func TestUDPAnswersDontFragment(t *testing.T) {
 		return
 	}
 }
-
-// sockoptInt reads an integer socket option of c.
-func sockoptInt(t *testing.T, c *net.UDPConn, level, opt int) int {
-	t.Helper()
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var v int
-	var gerr error
-	if err := rc.Control(func(fd uintptr) { v, gerr = unix.GetsockoptInt(int(fd), level, opt) }); err != nil {
-		t.Fatal(err)
-	}
-	if gerr != nil {
-		t.Fatal(gerr)
-	}
-	return v
-}

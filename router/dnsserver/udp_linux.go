@@ -141,10 +141,10 @@ func (b *udpBatch) send(fd int) {
 // callback when its buffer is freed (sock_wfree -> sk_write_space): about
 // a tenth of the server's CPU under dnsperf. Sleeping in recvmmsg
 // (WaitKernel) avoids that but needs a P of its own per worker (see recv).
-// So, for WaitPoll, the socket is registered only while the worker waits: in a private epoll
-// instance, itself registered once in Go's poller, with EPOLL_CTL_ADD before
-// the park and EPOLL_CTL_DEL after it. Under load a batch rarely finds the
-// queue empty, and then costs two epoll_ctl calls.
+// So, for WaitPoll, the socket is registered only while the worker waits:
+// in a private epoll instance, itself registered once in Go's poller, with
+// EPOLL_CTL_ADD before the park and EPOLL_CTL_DEL after it. Under load a
+// batch rarely finds the queue empty, and then costs two epoll_ctl calls.
 type udpWaiter struct {
 	fd     int      // the UDP socket
 	ep     *os.File // the private epoll instance, in Go's poller

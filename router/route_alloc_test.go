@@ -25,6 +25,7 @@ func TestRouteAllocs(t *testing.T) {
 		"dns-cz":        dnsReq("edge.dns-test.thecdn.example.com", "12.34.0.5", false),
 		"dns-cz-aaaa":   dnsReq("edge.dns-test.thecdn.example.com", "12.34.0.5", true),
 		"dns-fed":       dnsReq("edge.federation-test.thecdn.example.com", "12.34.10.1", false),
+		"dns-geo":       dnsReq("edge.dns-test.thecdn.example.com", "81.2.69.142", false), // closest location by MaxMind
 		"dns-not-route": dnsReq("mm.steering-test-1.thecdn.example.com", "12.34.0.5", false),
 	} {
 		var sc Scratch

@@ -125,6 +125,7 @@ type Config struct {
 type Server struct {
 	cfg     Config
 	udp     []*net.UDPConn
+	dstInfo []bool // per UDP socket: it reports destinations (recvDestination)
 	tcp     net.Listener
 	handler atomic.Pointer[handlerRef]
 	stats   *Stats
@@ -186,9 +187,32 @@ func New(cfg Config) (*Server, error) {
 	} else if err := s.bind(); err != nil {
 		return nil, err
 	}
+	if err := s.reportDestinations(); err != nil {
+		return nil, err
+	}
 	// One shard per UDP worker plus one per TCP connection slot group.
 	s.stats = newStats(len(s.udp) + tcpShards)
 	return s, nil
+}
+
+// reportDestinations asks every UDP socket bound to a wildcard address for
+// its datagrams' destinations (recvDestination), so that answers leave
+// from the address each query was sent to. It runs before Run serves, and
+// for sockets this Server bound right after their bind: only a datagram
+// queued before it would be answered from the kernel's choice.
+func (s *Server) reportDestinations() error {
+	s.dstInfo = make([]bool, len(s.udp))
+	for i, c := range s.udp {
+		on, err := recvDestination(c)
+		if err != nil {
+			if len(s.cfg.UDPConns) == 0 {
+				s.unbind()
+			}
+			return fmt.Errorf("dnsserver: UDP socket %s: %w", c.LocalAddr(), err)
+		}
+		s.dstInfo[i] = on
+	}
+	return nil
 }
 
 // tcpShards is the number of counter shards TCP connections spread over.
@@ -314,7 +338,7 @@ func (s *Server) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	for i, c := range s.udp {
 		proc := s.newProcessor(i)
-		g.Go(func() error { return s.serveUDP(gctx, c, proc) })
+		g.Go(func() error { return s.serveUDP(gctx, c, s.dstInfo[i], proc) })
 	}
 	if s.tcp != nil {
 		g.Go(func() error { return s.serveTCP(gctx) })

@@ -90,3 +90,17 @@ func TestKdigKeepOpen(t *testing.T) {
 		t.Fatalf("kdig +keepopen used %d connections, want 1", st.TCPAccepted)
 	}
 }
+
+// TestDigWildcardBind: dig, which rejects an answer from an address it did
+// not query ("reply from unexpected source"), gets its answers over UDP
+// from a server bound to the wildcard address when it queries another
+// loopback address than 127.0.0.1, the source the kernel would pick.
+func TestDigWildcardBind(t *testing.T) {
+	dig := testtool.Require(t, "dig")
+	for _, wait := range []UDPWait{WaitKernel, WaitPoll} {
+		s := startServer(t, Config{Addr: "0.0.0.0:0", Handler: newStaticHandler(t), UDPWait: wait})
+		out := run(t, dig, "@127.0.0.53", "-p", strconv.Itoa(int(s.UDPAddr().Port())), "+tries=1", "+time=2", "+notcp", "a.test.example", "A")
+		mustContain(t, "dig @127.0.0.53", out, "status: NOERROR", "192.0.2.1", "SERVER: 127.0.0.53#")
+		mustNotContain(t, "dig @127.0.0.53", out, "unexpected source")
+	}
+}

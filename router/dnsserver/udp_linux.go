@@ -36,7 +36,8 @@ type udpBatch struct {
 	names    [][sockaddrLen]byte
 	hdrs     []unix.Mmsghdr
 	iov      []unix.Iovec
-	n        int // result of the last system call
+	ctrl     []byte // one ctrlSlot per datagram, with destinations (withControl)
+	n        int    // result of the last system call
 	errno    syscall.Errno
 	received int // datagrams of the last successful recvmmsg (headers to reset)
 	sendFrom int // the next header to send from
@@ -59,6 +60,18 @@ func newUDPBatch(n int) *udpBatch {
 		b.hdrs[i].Hdr.Name = &b.names[i][0]
 	}
 	return b
+}
+
+// withControl gives every header a control buffer, for a socket that
+// reports each datagram's destination (recvDestination): the kernel fills
+// it with the query and processBatch turns it into the answer's source
+// (replySource).
+func (b *udpBatch) withControl() {
+	b.ctrl = make([]byte, len(b.hdrs)*ctrlSlot)
+	for i := range b.hdrs {
+		b.hdrs[i].Hdr.Control = &b.ctrl[i*ctrlSlot]
+	}
+	b.received = len(b.hdrs)
 }
 
 // recv reads up to a batch with one recvmmsg: with MSG_DONTWAIT for the
@@ -108,6 +121,9 @@ func (b *udpBatch) resetRx() {
 		b.hdrs[i].Hdr.Namelen = sockaddrLen
 		b.hdrs[i].Hdr.Flags = 0
 		b.iov[i].SetLen(rxSlot)
+		if b.ctrl != nil {
+			b.hdrs[i].Hdr.SetControllen(ctrlSlot)
+		}
 	}
 	b.received = 0
 }
@@ -240,9 +256,9 @@ func sockaddrAddrPort(sa []byte) netip.AddrPort {
 // set. With WaitKernel it then sleeps in recvmmsg when the queue is empty;
 // with WaitPoll udpWaiter parks it. Sends never block (MSG_DONTWAIT): a
 // full send buffer parks the worker in udpWaiter in both modes.
-func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) error {
+func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, dstInfo bool, p *Processor) error {
 	if s.cfg.portable {
-		return s.serveUDPPortable(ctx, c, p)
+		return s.serveUDPPortable(ctx, c, dstInfo, p)
 	}
 	local := c.LocalAddr()
 	fd, err := detachUDP(c)
@@ -251,6 +267,9 @@ func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) err
 	}
 	defer unix.Close(fd)
 	b := newUDPBatch(s.cfg.Batch)
+	if dstInfo {
+		b.withControl()
+	}
 	w, err := newUDPWaiter(fd, b)
 	if err != nil {
 		return fmt.Errorf("dnsserver: UDP socket %s: %w", local, err)
@@ -383,6 +402,12 @@ func (s *Server) processBatch(b *udpBatch, p *Processor) {
 		i = processFrom(b, p, i)
 	}
 	p.flushCounts()
+	if b.ctrl != nil {
+		for i := range b.hdrs[:b.n] {
+			h := &b.hdrs[i].Hdr
+			h.SetControllen(replySource(b.ctrl[i*ctrlSlot : i*ctrlSlot+int(h.Controllen)]))
+		}
+	}
 	b.sendFrom, b.sendTo = 0, b.n
 }
 

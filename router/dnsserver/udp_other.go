@@ -8,6 +8,6 @@ import (
 )
 
 // serveUDP runs the portable loop: recvmmsg batching is Linux-only.
-func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, p *Processor) error {
-	return s.serveUDPPortable(ctx, c, p)
+func (s *Server) serveUDP(ctx context.Context, c *net.UDPConn, dstInfo bool, p *Processor) error {
+	return s.serveUDPPortable(ctx, c, dstInfo, p)
 }

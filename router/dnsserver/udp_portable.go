@@ -18,11 +18,15 @@ const rxSlot = 4096
 
 // serveUDPPortable is the one-datagram-per-call loop (ReadMsgUDPAddrPort,
 // allocation-free since Go 1.20), used where recvmmsg is unavailable.
-func (s *Server) serveUDPPortable(ctx context.Context, c *net.UDPConn, p *Processor) error {
+func (s *Server) serveUDPPortable(ctx context.Context, c *net.UDPConn, dstInfo bool, p *Processor) error {
 	rx := make([]byte, rxSlot)
 	tx := make([]byte, 0, dnswire.MaxUDPSize)
+	var oob []byte
+	if dstInfo {
+		oob = make([]byte, ctrlSlot)
+	}
 	for {
-		n, _, flags, from, err := c.ReadMsgUDPAddrPort(rx, nil)
+		n, oobn, flags, from, err := c.ReadMsgUDPAddrPort(rx, oob)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) {
 				return nil
@@ -37,7 +41,7 @@ func (s *Server) serveUDPPortable(ctx context.Context, c *net.UDPConn, p *Proces
 		if resp == nil {
 			continue
 		}
-		if _, err := c.WriteToUDPAddrPort(resp, from); err != nil {
+		if _, _, err := c.WriteMsgUDPAddrPort(resp, oob[:replySource(oob[:oobn])], from); err != nil {
 			p.shard.drops[DropWriteError].Add(1)
 		}
 	}

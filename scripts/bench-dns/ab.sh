@@ -7,7 +7,8 @@
 # A and B are signpost binaries (for example bin/signpost and a build of
 # the base commit), or the word gdnsd for the bench's gdnsd. Both run at
 # once, pinned to SERVER_CPU (every thread), signpost with GOMAXPROCS=1 and
-# the extra flags in A_FLAGS / B_FLAGS (for example `--dns-wait poll`);
+# the extra flags in A_FLAGS / B_FLAGS (for example `--dns-wait poll`),
+# bound to A_HOST / B_HOST (127.0.0.1; 0.0.0.0 measures a wildcard bind);
 # dnsperf runs on LOAD_CPU. Per round four slices of SLICE seconds in ABBA
 # order; per slice the server's utime and stime from /proc/PID/stat. It
 # prints each round's ratio of queries per server CPU-second (A over B),
@@ -82,7 +83,7 @@ trap cleanup EXIT
 
 # start SIDE SERVER PORT FLAGS: prints the server's pid.
 start() {
-	local side=$1 server=$2 port=$3 flags=$4
+	local side=$1 server=$2 port=$3 flags=$4 host=$5
 	if [ "$server" = gdnsd ]; then
 		mkdir -p "$work/gdnsd-$side"
 		cp -r "$data/gdnsd/zones" "$work/gdnsd-$side/"
@@ -92,13 +93,13 @@ start() {
 	else
 		# shellcheck disable=SC2086
 		GOMAXPROCS=1 taskset -c "$server_cpu" "$server" route --source "$data/signpost" --state-dir "$work/state-$side" \
-			--dns "127.0.0.1:$port" --http= --https= --api= $flags >"$work/$side.log" 2>&1 &
+			--dns "$host:$port" --http= --https= --api= $flags >"$work/$side.log" 2>&1 &
 	fi
 	echo $!
 }
-pid_a=$(start a "$1" "$port_a" "${A_FLAGS:-}")
+pid_a=$(start a "$1" "$port_a" "${A_FLAGS:-}" "${A_HOST:-127.0.0.1}")
 pids+=("$pid_a")
-pid_b=$(start b "$2" "$port_b" "${B_FLAGS:-}")
+pid_b=$(start b "$2" "$port_b" "${B_FLAGS:-}" "${B_HOST:-127.0.0.1}")
 pids+=("$pid_b")
 for _ in $(seq 50); do
 	if dig @127.0.0.1 -p "$port_a" edge.geo.cdn.test +short +time=1 +tries=1 >/dev/null 2>&1 &&

@@ -212,6 +212,10 @@ func (s *Server) reportDestinations() error {
 		}
 		s.dstInfo[i] = on
 	}
+	if len(s.dstInfo) > 0 && s.dstInfo[0] {
+		s.log.Info("dns: UDP on a wildcard address: each answer leaves from the address its query was sent to (packet info)",
+			"addr", s.udp[0].LocalAddr().String(), "sockets", len(s.udp))
+	}
 	return nil
 }
 

@@ -42,12 +42,20 @@ func exchange(t *testing.T, net, addr string, m *dns.Msg) *dns.Msg {
 	return r
 }
 
+// udpLoops are the UDP loops a test runs in turn: recvmmsg batches with
+// either wait, and the one-datagram portable loop.
+func udpLoops() []udpLoop {
+	return []udpLoop{{"recvmmsg-kernel-wait", WaitKernel, false}, {"recvmmsg-poll-wait", WaitPoll, false}, {"portable", WaitAuto, true}}
+}
+
+type udpLoop struct {
+	name     string
+	wait     UDPWait
+	portable bool
+}
+
 func TestServerUDPAndTCP(t *testing.T) {
-	for _, mode := range []struct {
-		name     string
-		wait     UDPWait
-		portable bool
-	}{{"recvmmsg-kernel-wait", WaitKernel, false}, {"recvmmsg-poll-wait", WaitPoll, false}, {"portable", WaitAuto, true}} {
+	for _, mode := range udpLoops() {
 		t.Run(mode.name, func(t *testing.T) {
 			s := startServer(t, Config{Handler: newStaticHandler(t), UDPWait: mode.wait, portable: mode.portable})
 			addr := s.UDPAddr().String()

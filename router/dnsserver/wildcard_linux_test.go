@@ -24,11 +24,7 @@ import (
 // (IP_PKTINFO) and a dual-stack IPv6 one (IPV6_PKTINFO, IPv4 destinations
 // v4-mapped).
 func TestWildcardAnswersFromQueriedAddress(t *testing.T) {
-	for _, mode := range []struct {
-		name     string
-		wait     UDPWait
-		portable bool
-	}{{"kernel-wait", WaitKernel, false}, {"poll-wait", WaitPoll, false}, {"portable", WaitAuto, true}} {
+	for _, mode := range udpLoops() {
 		for _, bind := range []struct{ network, addr string }{{"udp4", "0.0.0.0:0"}, {"udp", "[::]:0"}} {
 			t.Run(mode.name+"/"+bind.network, func(t *testing.T) {
 				uc, err := net.ListenUDP(bind.network, net.UDPAddrFromAddrPort(netip.MustParseAddrPort(bind.addr)))

@@ -23,6 +23,8 @@ type tcpConnState struct {
 	// handler is the handler's per-worker state (Response.HandlerState),
 	// kept with the pooled buffers so that it outlives the connection.
 	handler any
+	// io reads and writes the connection (tcp_io.go).
+	io *connIO
 }
 
 const (
@@ -35,6 +37,7 @@ func newTCPConnState() any {
 		rx:  make([]byte, tcpRxInitial),
 		tx:  make([]byte, 2+dnswire.MaxTCPSize),
 		out: make([]byte, 0, tcpOutCap),
+		io:  newConnIO(),
 	}
 }
 
@@ -104,7 +107,9 @@ func (s *Server) serveTCP(ctx context.Context) error {
 		wg.Go(func() {
 			st := pool.Get().(*tcpConnState)
 			proc.r.state = st.handler
+			st.io.attach(c)
 			s.serveConn(c, proc, st)
+			st.io.detach()
 			st.handler, proc.r.state = proc.r.state, nil
 			pool.Put(st)
 			c.Close()
@@ -150,7 +155,7 @@ func (s *Server) serveConn(c net.Conn, p *Processor, st *tcpConnState) {
 				return
 			}
 			if len(framed) > cap(st.out) {
-				if !s.writeTCP(c, framed) {
+				if !s.writeTCP(c, st.io, framed) {
 					return
 				}
 				continue
@@ -186,7 +191,7 @@ func (s *Server) serveConn(c net.Conn, p *Processor, st *tcpConnState) {
 		if s.stopping.Load() {
 			return
 		}
-		n, err := c.Read(rx[w:])
+		n, err := st.io.Read(rx[w:])
 		if n > 0 && w == 0 {
 			msgStart = time.Now()
 		}
@@ -202,15 +207,16 @@ func (s *Server) flushTCP(c net.Conn, st *tcpConnState) bool {
 	if len(st.out) == 0 {
 		return true
 	}
-	ok := s.writeTCP(c, st.out)
+	ok := s.writeTCP(c, st.io, st.out)
 	st.out = st.out[:0]
 	return ok
 }
 
-func (s *Server) writeTCP(c net.Conn, b []byte) bool {
+// writeTCP writes b to c through x within the write timeout; false means
+// the connection is done.
+func (s *Server) writeTCP(c net.Conn, x *connIO, b []byte) bool {
 	if c.SetWriteDeadline(time.Now().Add(s.cfg.TCPWriteTimeout)) != nil {
 		return false
 	}
-	_, err := c.Write(b)
-	return err == nil
+	return x.Write(b) == nil
 }

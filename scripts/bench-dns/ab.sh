@@ -16,14 +16,16 @@
 # user and system CPU per query.
 #
 # Environment: ROUNDS (12), SLICE (2), WORKLOAD (routed: the ECS queries;
-# routed_tcp, static, tcp), SERVER_CPU (1), LOAD_CPU (0), PORT_A (15453),
-# PORT_B (15454). The benchmark CDN is generated into .run/bench-dns/data
-# when missing (as `make bench-dns` does).
+# routed_tcp, static, tcp), RATE (unset: as fast as dnsperf goes; a
+# number: that many queries a second, dnsperf -Q, to compare at a moderate
+# load), SERVER_CPU (1), LOAD_CPU (0), PORT_A (15453), PORT_B (15454).
+# The benchmark CDN is generated into .run/bench-dns/data when missing (as
+# `make bench-dns` does).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 if [ $# -ne 2 ]; then
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
 rounds=${ROUNDS:-12} slice=${SLICE:-2} workload=${WORKLOAD:-routed}
@@ -118,7 +120,7 @@ slice() {
 	local pid=$1 port=$2 u0 s0 u1 s1 q
 	read -r u0 s0 < <(cpu "$pid")
 	# shellcheck disable=SC2086
-	q=$(taskset -c "$load_cpu" dnsperf -s 127.0.0.1 -p "$port" $dpargs -l "$slice" -c 4 -q 100 -t 1 2>&1 |
+	q=$(taskset -c "$load_cpu" dnsperf -s 127.0.0.1 -p "$port" $dpargs -l "$slice" -c 4 -q 100 -t 1 ${RATE:+-Q "$RATE"} 2>&1 |
 		awk '/Queries completed:/ {print $3}')
 	read -r u1 s1 < <(cpu "$pid")
 	echo "${q:-0} $((u1 - u0)) $((s1 - s0))"

@@ -137,7 +137,7 @@ func (s *Server) serveConn(c net.Conn, p *Processor, st *tcpConnState) {
 		for w-r >= 2 {
 			n := int(binary.BigEndian.Uint16(rx[r:]))
 			if n < dnswire.HeaderLen {
-				s.flushTCP(c, st)
+				s.flushTCP(st)
 				return
 			}
 			if w-r-2 < n {
@@ -151,18 +151,18 @@ func (s *Server) serveConn(c net.Conn, p *Processor, st *tcpConnState) {
 			}
 			binary.BigEndian.PutUint16(st.tx, uint16(len(resp)))
 			framed := st.tx[:2+len(resp)]
-			if len(st.out)+len(framed) > cap(st.out) && !s.flushTCP(c, st) {
+			if len(st.out)+len(framed) > cap(st.out) && !s.flushTCP(st) {
 				return
 			}
 			if len(framed) > cap(st.out) {
-				if !s.writeTCP(c, st.io, framed) {
+				if !s.writeTCP(st.io, framed) {
 					return
 				}
 				continue
 			}
 			st.out = append(st.out, framed...)
 		}
-		if !s.flushTCP(c, st) {
+		if !s.flushTCP(st) {
 			return
 		}
 		// Keep the partial message at the start of the buffer.
@@ -203,19 +203,19 @@ func (s *Server) serveConn(c net.Conn, p *Processor, st *tcpConnState) {
 }
 
 // flushTCP writes the coalesced answers; false means the connection is done.
-func (s *Server) flushTCP(c net.Conn, st *tcpConnState) bool {
+func (s *Server) flushTCP(st *tcpConnState) bool {
 	if len(st.out) == 0 {
 		return true
 	}
-	ok := s.writeTCP(c, st.io, st.out)
+	ok := s.writeTCP(st.io, st.out)
 	st.out = st.out[:0]
 	return ok
 }
 
-// writeTCP writes b to c through x within the write timeout; false means
-// the connection is done.
-func (s *Server) writeTCP(c net.Conn, x *connIO, b []byte) bool {
-	if c.SetWriteDeadline(time.Now().Add(s.cfg.TCPWriteTimeout)) != nil {
+// writeTCP writes b to x's connection within the write timeout; false
+// means the connection is done.
+func (s *Server) writeTCP(x *connIO, b []byte) bool {
+	if x.c.SetWriteDeadline(time.Now().Add(s.cfg.TCPWriteTimeout)) != nil {
 		return false
 	}
 	return x.Write(b) == nil

@@ -19,11 +19,13 @@ import (
 // Through net.Conn each read and write is a system call in the scheduler's
 // sense (entersyscall). A TCP write on a busy core lasts long enough for
 // sysmon to find the P in it, take it and hand it on, and sysmon then keeps
-// waking every 20 µs: at 34K queries a second over 4 connections, a
-// DNS-only router (`--dns-wait kernel`) spent 1.47 context switches and
-// 17.7 µs of CPU per query, against 0.96 and 12.9 µs with the raw calls
-// (8 windows of 4 s, docs/benchmarks-dns.md). The UDP loop has sent with
-// RawSyscall for the same reason since session 4.
+// waking every 20 µs. At 34K queries a second over 4 connections, a
+// DNS-only router (`--dns-wait kernel`) made about 1.47 context switches
+// per query through net.Conn and 0.96 with the raw calls (perf stat, two
+// 4 s windows each); head to head (ab.sh, WORKLOAD=tcp RATE=34000, 12
+// rounds) the raw calls answered 1.295x the queries per CPU-second (14.1
+// against 18.5 µs per query; docs/benchmarks-dns.md). The UDP loop sends
+// with RawSyscall for the same reason (udp_linux.go, recv).
 //
 // A connection that is not a syscall.Conn (a listener given in
 // Config.TCPListener may wrap its connections) uses net.Conn's Read and

@@ -6,11 +6,12 @@ import (
 )
 
 // parseCommon is Parse for the queries a server sees all day, in one pass
-// that calls out only for the Client Subnet option (parseECS, the general
-// path's own check) and the name's lower-case copy: a QUERY with one question whose name has no
-// compression pointer, class IN, and either nothing after the question or
-// exactly one OPT record (version 0, owned by the root, ending the
-// message) with at most one Client Subnet option among its options. It
+// that calls out only for the name (readName) and the Client Subnet option
+// (parseECS, the general path's own check): a QUERY with one question
+// whose name has no compression pointer, class IN, and either nothing
+// after the question or exactly one OPT record (version 0, owned by the
+// root, ending the message) with at most one Client Subnet option among
+// its options. It
 // fills every field as Parse would and reports true for such a query (an
 // Accept); for anything else it reports false having decided nothing, and
 // Parse takes the general path, which sets every field again.

@@ -71,7 +71,7 @@ func (b *udpBatch) withControl() {
 	for i := range b.hdrs {
 		b.hdrs[i].Hdr.Control = &b.ctrl[i*ctrlSlot]
 	}
-	b.received = len(b.hdrs)
+	b.received = len(b.hdrs) // so the next resetRx sets every control length
 }
 
 // recv reads up to a batch with one recvmmsg: with MSG_DONTWAIT for the

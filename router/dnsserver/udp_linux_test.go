@@ -54,6 +54,9 @@ func fillBatchMsgs(b *udpBatch, msgs [][]byte) {
 		binary.NativeEndian.PutUint16(sa[0:2], unix.AF_INET)
 		binary.BigEndian.PutUint16(sa[2:4], uint16(10000+i))
 		copy(sa[4:8], []byte{127, 0, 0, 1})
+		if b.ctrl != nil { // a wildcard-bound socket's (withControl)
+			b.hdrs[i].Hdr.SetControllen(putPktinfo4(b.ctrl[i*ctrlSlot:]))
+		}
 	}
 	b.n = len(msgs)
 }

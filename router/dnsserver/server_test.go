@@ -16,7 +16,7 @@ import (
 )
 
 // startServer runs a Server on 127.0.0.1:0 until the test ends.
-func startServer(t *testing.T, cfg Config) *Server {
+func startServer(t testing.TB, cfg Config) *Server {
 	t.Helper()
 	if cfg.Addr == "" && cfg.UDPConns == nil {
 		cfg.Addr = "127.0.0.1:0"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # bench-dns.sh: DNS throughput of `signpost route` against Knot DNS (static
-# zone) and gdnsd (geoip plugin, a nets map of the same coverage zones), all
-# in one run, as ../shared/BENCHMARKING.md prescribes:
+# zone) and gdnsd (geoip plugin, a nets map of the same coverage zones), and
+# against two reference points of our own that do no routing
+# (router/dnsserver/internal/ceiling): the bare Go UDP responder that
+# ../shared/BENCHMARKING.md calls the ceiling for Go, and signpost's own DNS
+# server behind a handler with one fixed answer. All in one run, as
+# BENCHMARKING.md prescribes:
 #
 #   * every server pinned to SERVER_CPU (all threads re-pinned after start,
 #     checked), signpost with GOMAXPROCS=1, Knot and gdnsd with one UDP and
@@ -20,13 +24,18 @@
 # Workloads (WORKLOADS): static (2 static names, vs Knot), routed (the DNS
 # routing name with a different ECS /24 in every query, vs gdnsd geo), mix
 # (1,000 static names, 10 % NXDOMAIN, 10 % AAAA, vs Knot), tcp (static names
-# over TCP, vs Knot), routed_tcp (routed over TCP, vs gdnsd).
+# over TCP, vs Knot), routed_tcp (routed over TCP, vs gdnsd),
+# routed_ceiling (the routed queries, vs the bare Go responder: one datagram
+# per system call, a fixed answer) and routed_server (the routed queries, vs
+# signpost's DNS server answering one fixed A record: what is left when
+# zones and routing cost nothing).
 #
-# Environment: BENCH_QUICK=1 (about 2.5 minutes: SLICES=2, LAT_SECONDS=2;
-# default full run about 11 minutes: SLICES=10, LAT_SECONDS=5), ROUNDS (5),
+# Environment: BENCH_QUICK=1 (about 3.5 minutes: SLICES=2, LAT_SECONDS=2;
+# default full run about 15 minutes: SLICES=10, LAT_SECONDS=5), ROUNDS (5),
 # SLICES, LAT_SECONDS, WORKLOADS, SERVER_CPU (1), LOAD_CPU (0),
-# BENCH_PORT_BASE (15300: Knot +1, gdnsd +32, signpost +53), EDGE_DNS_ROUTING
-# (false). Output: .run/bench-dns/summary.md (also printed).
+# BENCH_PORT_BASE (15300: Knot +1, gdnsd +32, signpost +53, ceiling +60,
+# server-only +61), EDGE_DNS_ROUTING (false). Output:
+# .run/bench-dns/summary.md (also printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -35,11 +44,12 @@ if [ "$quick" = 1 ]; then def_slices=2 def_lat=2; else def_slices=10 def_lat=5; 
 rounds=${ROUNDS:-5}
 slices=${SLICES:-$def_slices}
 lat_secs=${LAT_SECONDS:-$def_lat}
-workloads=${WORKLOADS:-static routed mix tcp routed_tcp}
+workloads=${WORKLOADS:-static routed mix tcp routed_tcp routed_ceiling routed_server}
 server_cpu=${SERVER_CPU:-1}
 load_cpu=${LOAD_CPU:-0}
 base=${BENCH_PORT_BASE:-15300}
 knot_port=$((base + 1)) gdnsd_port=$((base + 32)) sp_port=$((base + 53))
+ceil_port=$((base + 60)) bare_port=$((base + 61))
 edge_dns=${EDGE_DNS_ROUTING:-false}
 window=100 # dnsperf -q
 work=$PWD/.run/bench-dns
@@ -63,9 +73,9 @@ fi
 # A server left on one of the ports (gdnsd and Knot bind with SO_REUSEPORT)
 # would silently take part of the queries while the CPU of the server
 # started below is measured: refuse to run instead.
-busy=$(ss -Hlnu "( sport = :$knot_port or sport = :$gdnsd_port or sport = :$sp_port )" 2>/dev/null || true)
+busy=$(ss -Hlnu "( sport = :$knot_port or sport = :$gdnsd_port or sport = :$sp_port or sport = :$ceil_port or sport = :$bare_port )" 2>/dev/null || true)
 if [ -n "$busy" ]; then
-	echo "bench-dns: UDP ports $knot_port, $gdnsd_port or $sp_port already in use (a server left running?):" >&2
+	echo "bench-dns: UDP ports $knot_port, $gdnsd_port, $sp_port, $ceil_port or $bare_port already in use (a server left running?):" >&2
 	echo "$busy" >&2
 	exit 1
 fi
@@ -73,6 +83,7 @@ fi
 rm -rf "$work"
 mkdir -p "$work/state"
 scripts/make/build.sh
+go build -trimpath -o "$work/ceiling" ./router/dnsserver/internal/ceiling
 go run ./loadtest/dnsload/cmd/dnsload --out "$data" --knot-port "$knot_port" --gdnsd-port "$gdnsd_port" \
 	--edge-dns-routing="$edge_dns" >"$work/gen.log"
 
@@ -93,6 +104,12 @@ pids+=("$knot_pid")
 taskset -c "$server_cpu" gdnsd -c "$data/gdnsd" start >"$work/gdnsd.log" 2>&1 &
 gdnsd_pid=$!
 pids+=("$gdnsd_pid")
+GOMAXPROCS=1 taskset -c "$server_cpu" "$work/ceiling" --mode go --addr "127.0.0.1:$ceil_port" >"$work/ceiling.log" 2>&1 &
+ceil_pid=$!
+pids+=("$ceil_pid")
+GOMAXPROCS=1 taskset -c "$server_cpu" "$work/ceiling" --mode server --addr "127.0.0.1:$bare_port" >"$work/server-only.log" 2>&1 &
+bare_pid=$!
+pids+=("$bare_pid")
 
 # answer PORT NAME [dig options]: the first answer record's data, or the rcode.
 answer() {
@@ -104,7 +121,9 @@ answer() {
 for _ in $(seq 100); do
 	[ "$(answer "$sp_port" "www.static.cdn.test")" = 192.0.2.10 ] &&
 		[ "$(answer "$knot_port" "www.static.cdn.test")" = 192.0.2.10 ] &&
-		[ "$(answer "$gdnsd_port" "edge.geo.cdn.test")" = 192.0.2.21 ] && break
+		[ "$(answer "$gdnsd_port" "edge.geo.cdn.test")" = 192.0.2.21 ] &&
+		[ "$(answer "$ceil_port" "edge.geo.cdn.test")" = 192.0.2.20 ] &&
+		[ "$(answer "$bare_port" "edge.geo.cdn.test")" = 192.0.2.20 ] && break
 	sleep 0.2
 done
 
@@ -126,6 +145,9 @@ check "edge.geo.cdn.test @signpost over TCP" "$(answer "$sp_port" edge.geo.cdn.t
 	"$(head -1 "$data/ecs-checks.txt" | cut -d' ' -f2)"
 dig @127.0.0.1 -p "$sp_port" edge.geo.cdn.test A +subnet="$(head -1 "$data/ecs-checks.txt" | cut -d' ' -f1)" >"$work/dig-signpost-routed.txt"
 grep -q "CLIENT-SUBNET" "$work/dig-signpost-routed.txt" || { echo "bench-dns: signpost did not echo ECS" >&2; bad=1; }
+for port in "$ceil_port" "$bare_port"; do
+	check "edge.geo.cdn.test @$port (fixed answer)" "$(answer "$port" edge.geo.cdn.test)" 192.0.2.20
+done
 if [ "$bad" != 0 ]; then
 	echo "bench-dns: answers differ; logs in $work" >&2
 	tail -5 "$work"/*.log >&2
@@ -134,7 +156,7 @@ fi
 
 # Pin every thread of every server (Knot pins its UDP workers to CPU 0 by
 # itself) and check the affinity of each thread.
-for p in "$sp_pid" "$knot_pid" "$gdnsd_pid"; do
+for p in "$sp_pid" "$knot_pid" "$gdnsd_pid" "$ceil_pid" "$bare_pid"; do
 	taskset -a -p -c "$server_cpu" "$p" >/dev/null
 	for t in /proc/"$p"/task/*; do
 		allowed=$(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status")
@@ -152,22 +174,28 @@ cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
 # Idle cost of each server over 5 s (must be < 1 % of a core).
 declare -A idle
-i0=$(cpu_ticks "$sp_pid") k0=$(cpu_ticks "$knot_pid") g0=$(cpu_ticks "$gdnsd_pid")
+i0=$(cpu_ticks "$sp_pid") k0=$(cpu_ticks "$knot_pid") g0=$(cpu_ticks "$gdnsd_pid") c0=$(cpu_ticks "$ceil_pid") b0=$(cpu_ticks "$bare_pid")
 sleep 5
 idle[signpost]=$(awk -v a="$i0" -v b="$(cpu_ticks "$sp_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
 idle[knot]=$(awk -v a="$k0" -v b="$(cpu_ticks "$knot_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
 idle[gdnsd]=$(awk -v a="$g0" -v b="$(cpu_ticks "$gdnsd_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
+idle[ceiling]=$(awk -v a="$c0" -v b="$(cpu_ticks "$ceil_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
+idle[server-only]=$(awk -v a="$b0" -v b="$(cpu_ticks "$bare_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
 
 # Workload table: reference, its port and pid, dnsperf input options.
 declare -A ref_of port_of pid_of args_of
 port_of[signpost]=$sp_port pid_of[signpost]=$sp_pid
 port_of[knot]=$knot_port pid_of[knot]=$knot_pid
 port_of[gdnsd]=$gdnsd_port pid_of[gdnsd]=$gdnsd_pid
+port_of[ceiling]=$ceil_port pid_of[ceiling]=$ceil_pid
+port_of[server-only]=$bare_port pid_of[server-only]=$bare_pid
 ref_of[static]=knot args_of[static]="-d $data/queries-static.txt"
 ref_of[routed]=gdnsd args_of[routed]="-B -d $data/queries-ecs.bin"
 ref_of[mix]=knot args_of[mix]="-d $data/queries-mix.txt"
 ref_of[tcp]=knot args_of[tcp]="-m tcp -d $data/queries-static.txt"
 ref_of[routed_tcp]=gdnsd args_of[routed_tcp]="-m tcp -B -d $data/queries-ecs.bin"
+ref_of[routed_ceiling]=ceiling args_of[routed_ceiling]="-B -d $data/queries-ecs.bin"
+ref_of[routed_server]=server-only args_of[routed_server]="-B -d $data/queries-ecs.bin"
 export EXPECT_NX_MIX=0.1
 
 slices_out=$work/slices.txt
@@ -254,9 +282,10 @@ elapsed=$(($(date +%s) - start))
 	echo "Environment: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), kernel $(uname -r), $(go version | awk '{print $3}'),"
 	echo "signpost $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- router internal 2>/dev/null || echo ' (router or internal modified in the working tree)'),"
 	echo "$(knotd --version 2>&1 | head -1), gdnsd $(gdnsd -V 2>&1 | awk '/version/ {print $3; exit}'), dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ {print $2}')."
-	echo "Servers on CPU $server_cpu (signpost GOMAXPROCS=1 and one UDP worker; Knot udp/tcp-workers 1; gdnsd udp/tcp_threads 1), dnsperf on CPU $load_cpu: \`-l 1 -c 4 -q $window -t 1\` per slice."
+	echo "Servers on CPU $server_cpu (signpost GOMAXPROCS=1 and one UDP worker; Knot udp/tcp-workers 1; gdnsd udp/tcp_threads 1; ceiling and server-only GOMAXPROCS=1), dnsperf on CPU $load_cpu: \`-l 1 -c 4 -q $window -t 1\` per slice."
+	echo "References of our own (router/dnsserver/internal/ceiling), both answering one fixed A record: ceiling, the bare Go UDP responder (one datagram per system call); server-only, signpost's DNS server (the same sockets, batches and parsing) with no zones and no routing."
 	echo "signpost's wait mode, from its log: $(grep -o 'msg="dns: UDP workers[^"]*".*' "$work/signpost.log" | head -1)"
-	echo "Idle CPU before the run: signpost ${idle[signpost]}%, Knot ${idle[knot]}%, gdnsd ${idle[gdnsd]}%."
+	echo "Idle CPU before the run: signpost ${idle[signpost]}%, Knot ${idle[knot]}%, gdnsd ${idle[gdnsd]}%, ceiling ${idle[ceiling]}%, server-only ${idle[server-only]}%."
 	echo
 	echo "$table"
 	echo
@@ -266,6 +295,6 @@ elapsed=$(($(date +%s) - start))
 	echo "|---|---|---|---|---|---|---|"
 	awk '{printf "| %s | %s | %d | %d | %s | %s | %s%% |\n", $1, $2, $3, $4, $5, $6, $7}' "$lat_out"
 	echo
-	echo "Peak RSS (VmHWM): signpost $(rss "$sp_pid" VmHWM) MiB, Knot $(rss "$knot_pid" VmHWM) MiB, gdnsd $(rss "$gdnsd_pid" VmHWM) MiB (current VmRSS: $(rss "$sp_pid" VmRSS) / $(rss "$knot_pid" VmRSS) / $(rss "$gdnsd_pid" VmRSS) MiB)."
+	echo "Peak RSS (VmHWM): signpost $(rss "$sp_pid" VmHWM) MiB, Knot $(rss "$knot_pid" VmHWM) MiB, gdnsd $(rss "$gdnsd_pid" VmHWM) MiB (current VmRSS: $(rss "$sp_pid" VmRSS) / $(rss "$knot_pid" VmRSS) / $(rss "$gdnsd_pid" VmRSS) MiB); ceiling $(rss "$ceil_pid" VmHWM) MiB, server-only $(rss "$bare_pid" VmHWM) MiB."
 } >"$work/summary.md"
 cat "$work/summary.md"

@@ -19,6 +19,10 @@
 #     medians, server CPU share, response sizes, rcode shares, and the gates
 #     (lost queries <= -q per slice and <= 0.1 %, expected rcodes);
 #   * p50/p99 latency at half of the slower server's peak (dnsperf -Q -v);
+#   * the ATC-compatible mode: Traffic Control's Ultimate Test Harness loop
+#     (12 workers, each with a synchronous miekg/dns Exchange, UTH_SECONDS)
+#     on the routed queries, signpost and gdnsd, against Traffic Router's
+#     floors of 25,000 and 2,500 (CI) queries/s (loadtest/dnsload UTH);
 #   * peak RSS (VmHWM) of each server.
 #
 # Workloads (WORKLOADS): static (2 static names, vs Knot), routed (the DNS
@@ -30,9 +34,10 @@
 # signpost's DNS server answering one fixed A record: what is left when
 # zones and routing cost nothing).
 #
-# Environment: BENCH_QUICK=1 (about 3.5 minutes: SLICES=2, LAT_SECONDS=2;
-# default full run about 15 minutes: SLICES=10, LAT_SECONDS=5), ROUNDS (5),
-# SLICES, LAT_SECONDS, WORKLOADS, SERVER_CPU (1), LOAD_CPU (0),
+# Environment: BENCH_QUICK=1 (about 4 minutes: SLICES=2, LAT_SECONDS=2,
+# UTH_SECONDS=5; default full run about 15 minutes: SLICES=10,
+# LAT_SECONDS=5, UTH_SECONDS=15), ROUNDS (5), SLICES, LAT_SECONDS,
+# UTH_SECONDS, WORKLOADS, SERVER_CPU (1), LOAD_CPU (0),
 # BENCH_PORT_BASE (15300: Knot +1, gdnsd +32, signpost +53, ceiling +60,
 # server-only +61), EDGE_DNS_ROUTING (false). Output:
 # .run/bench-dns/summary.md (also printed).
@@ -40,10 +45,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 quick=${BENCH_QUICK:-0}
-if [ "$quick" = 1 ]; then def_slices=2 def_lat=2; else def_slices=10 def_lat=5; fi
+if [ "$quick" = 1 ]; then def_slices=2 def_lat=2 def_uth=5; else def_slices=10 def_lat=5 def_uth=15; fi
 rounds=${ROUNDS:-5}
 slices=${SLICES:-$def_slices}
 lat_secs=${LAT_SECONDS:-$def_lat}
+uth_secs=${UTH_SECONDS:-$def_uth}
 workloads=${WORKLOADS:-static routed mix tcp routed_tcp routed_ceiling routed_server}
 server_cpu=${SERVER_CPU:-1}
 load_cpu=${LOAD_CPU:-0}
@@ -84,6 +90,7 @@ rm -rf "$work"
 mkdir -p "$work/state"
 scripts/make/build.sh
 go build -trimpath -o "$work/ceiling" ./router/dnsserver/internal/ceiling
+go build -trimpath -o "$work/dnsuth" ./loadtest/dnsload/cmd/dnsuth
 go run ./loadtest/dnsload/cmd/dnsload --out "$data" --knot-port "$knot_port" --gdnsd-port "$gdnsd_port" \
 	--edge-dns-routing="$edge_dns" >"$work/gen.log"
 
@@ -271,6 +278,21 @@ while read -r wl sq rq; do
 	done
 done <"$peaks"
 
+# The ATC-compatible mode (BENCHMARKING.md 7): the harness's closed loop.
+uth_out=$work/uth.txt
+: >"$uth_out"
+for server in signpost gdnsd; do
+	t0=$(cpu_ticks "${pid_of[$server]}")
+	line=$(taskset -c "$load_cpu" "$work/dnsuth" --addr "127.0.0.1:${port_of[$server]}" --queries "$data/queries-ecs.bin" \
+		--workers 12 --duration "${uth_secs}s" 2>"$work/uth-$server.err") || {
+		echo "bench-dns: ATC-compatible mode against $server failed: $line" >&2
+		cat "$work/uth-$server.err" >&2
+		exit 1
+	}
+	t1=$(cpu_ticks "${pid_of[$server]}")
+	echo "$server $(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$uth_secs" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / s}') $line" >>"$uth_out"
+done
+
 rss() { awk -v k="$2" '$1 == k ":" {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 elapsed=$(($(date +%s) - start))
 
@@ -294,6 +316,10 @@ elapsed=$(($(date +%s) - start))
 	echo "| workload | server | rate (qps) | answers | p50 (µs) | p99 (µs) | server CPU |"
 	echo "|---|---|---|---|---|---|---|"
 	awk '{printf "| %s | %s | %d | %d | %s | %s | %s%% |\n", $1, $2, $3, $4, $5, $6, $7}' "$lat_out"
+	echo
+	echo "ATC-compatible mode (Ultimate Test Harness loop: 12 workers, each a synchronous miekg/dns Exchange on a fresh socket, ${uth_secs}s, the routed queries; client-bound):"
+	echo
+	awk '{srv = $1; cpu = $2; $1 = ""; $2 = ""; sub(/^  /, ""); printf "- %s (server CPU %s%%): %s\n", srv, cpu, $0}' "$uth_out"
 	echo
 	echo "Peak RSS (VmHWM): signpost $(rss "$sp_pid" VmHWM) MiB, Knot $(rss "$knot_pid" VmHWM) MiB, gdnsd $(rss "$gdnsd_pid" VmHWM) MiB (current VmRSS: $(rss "$sp_pid" VmRSS) / $(rss "$knot_pid" VmRSS) / $(rss "$gdnsd_pid" VmRSS) MiB); ceiling $(rss "$ceil_pid" VmHWM) MiB, server-only $(rss "$bare_pid" VmHWM) MiB."
 } >"$work/summary.md"

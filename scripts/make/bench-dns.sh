@@ -319,7 +319,12 @@ elapsed=$(($(date +%s) - start))
 	echo
 	echo "ATC-compatible mode (Ultimate Test Harness loop: 12 workers, each a synchronous miekg/dns Exchange on a fresh socket, ${uth_secs}s, the routed queries; client-bound):"
 	echo
-	awk '{srv = $1; cpu = $2; $1 = ""; $2 = ""; sub(/^  /, ""); printf "- %s (server CPU %s%%): %s\n", srv, cpu, $0}' "$uth_out"
+	awk '{
+		srv = $1; cpu = $2; $1 = ""; $2 = ""; sub(/^  /, "")
+		rate = 0; if (match($0, /[0-9]+ answers\/s/)) rate = substr($0, RSTART, RLENGTH) + 0
+		note = (cpu < 95 && cpu > 0) ? sprintf("; client-bound: the server was %d%% busy, %.0fK answers per server CPU-second", cpu, rate / (cpu / 100) / 1000) : ""
+		printf "- %s (server CPU %s%%): %s%s\n", srv, cpu, $0, note
+	}' "$uth_out"
 	echo
 	echo "Peak RSS (VmHWM): signpost $(rss "$sp_pid" VmHWM) MiB, Knot $(rss "$knot_pid" VmHWM) MiB, gdnsd $(rss "$gdnsd_pid" VmHWM) MiB (current VmRSS: $(rss "$sp_pid" VmRSS) / $(rss "$knot_pid" VmRSS) / $(rss "$gdnsd_pid" VmRSS) MiB); ceiling $(rss "$ceil_pid" VmHWM) MiB, server-only $(rss "$bare_pid" VmHWM) MiB."
 } >"$work/summary.md"

@@ -80,8 +80,10 @@ func TestModesAnswer(t *testing.T) {
 			q := new(dns.Msg)
 			q.SetQuestion("edge.geo.cdn.test.", dns.TypeA)
 			cl := &dns.Client{Timeout: 200 * time.Millisecond}
+			// The server binds in its goroutine: until then a query is
+			// refused (ICMP) or times out; retry for up to 5 s.
 			var r *dns.Msg
-			for range 25 {
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 				if r, _, err = cl.Exchange(q, addr); err == nil {
 					break
 				}

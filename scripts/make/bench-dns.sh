@@ -55,7 +55,7 @@ server_cpu=${SERVER_CPU:-1}
 load_cpu=${LOAD_CPU:-0}
 base=${BENCH_PORT_BASE:-15300}
 knot_port=$((base + 1)) gdnsd_port=$((base + 32)) sp_port=$((base + 53))
-ceil_port=$((base + 60)) bare_port=$((base + 61))
+ceil_port=$((base + 60)) srvonly_port=$((base + 61))
 edge_dns=${EDGE_DNS_ROUTING:-false}
 window=100 # dnsperf -q
 work=$PWD/.run/bench-dns
@@ -79,9 +79,9 @@ fi
 # A server left on one of the ports (gdnsd and Knot bind with SO_REUSEPORT)
 # would silently take part of the queries while the CPU of the server
 # started below is measured: refuse to run instead.
-busy=$(ss -Hlnu "( sport = :$knot_port or sport = :$gdnsd_port or sport = :$sp_port or sport = :$ceil_port or sport = :$bare_port )" 2>/dev/null || true)
+busy=$(ss -Hlnu "( sport = :$knot_port or sport = :$gdnsd_port or sport = :$sp_port or sport = :$ceil_port or sport = :$srvonly_port )" 2>/dev/null || true)
 if [ -n "$busy" ]; then
-	echo "bench-dns: UDP ports $knot_port, $gdnsd_port, $sp_port, $ceil_port or $bare_port already in use (a server left running?):" >&2
+	echo "bench-dns: UDP ports $knot_port, $gdnsd_port, $sp_port, $ceil_port or $srvonly_port already in use (a server left running?):" >&2
 	echo "$busy" >&2
 	exit 1
 fi
@@ -94,7 +94,11 @@ go build -trimpath -o "$work/dnsuth" ./loadtest/dnsload/cmd/dnsuth
 go run ./loadtest/dnsload/cmd/dnsload --out "$data" --knot-port "$knot_port" --gdnsd-port "$gdnsd_port" \
 	--edge-dns-routing="$edge_dns" >"$work/gen.log"
 
+# Every server started below, by name: its pid and UDP/TCP port.
+declare -A pid_of port_of
 pids=()
+# started NAME PORT: records the server just started in the background.
+started() { pid_of[$1]=$!; port_of[$1]=$2; pids+=("$!"); }
 cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
@@ -103,20 +107,15 @@ trap cleanup EXIT
 
 GOMAXPROCS=1 taskset -c "$server_cpu" bin/signpost route --source "$data/signpost" --state-dir "$work/state" \
 	--dns "127.0.0.1:$sp_port" --http= --https= --api= >"$work/signpost.log" 2>&1 &
-sp_pid=$!
-pids+=("$sp_pid")
+started signpost "$sp_port"
 taskset -c "$server_cpu" knotd -c "$data/knot/knot.conf" -s "$data/knot/run/knot.sock" >"$work/knot.log" 2>&1 &
-knot_pid=$!
-pids+=("$knot_pid")
+started knot "$knot_port"
 taskset -c "$server_cpu" gdnsd -c "$data/gdnsd" start >"$work/gdnsd.log" 2>&1 &
-gdnsd_pid=$!
-pids+=("$gdnsd_pid")
+started gdnsd "$gdnsd_port"
 GOMAXPROCS=1 taskset -c "$server_cpu" "$work/ceiling" --mode go --addr "127.0.0.1:$ceil_port" >"$work/ceiling.log" 2>&1 &
-ceil_pid=$!
-pids+=("$ceil_pid")
-GOMAXPROCS=1 taskset -c "$server_cpu" "$work/ceiling" --mode server --addr "127.0.0.1:$bare_port" >"$work/server-only.log" 2>&1 &
-bare_pid=$!
-pids+=("$bare_pid")
+started ceiling "$ceil_port"
+GOMAXPROCS=1 taskset -c "$server_cpu" "$work/ceiling" --mode server --addr "127.0.0.1:$srvonly_port" >"$work/server-only.log" 2>&1 &
+started server-only "$srvonly_port"
 
 # answer PORT NAME [dig options]: the first answer record's data, or the rcode.
 answer() {
@@ -130,7 +129,7 @@ for _ in $(seq 100); do
 		[ "$(answer "$knot_port" "www.static.cdn.test")" = 192.0.2.10 ] &&
 		[ "$(answer "$gdnsd_port" "edge.geo.cdn.test")" = 192.0.2.21 ] &&
 		[ "$(answer "$ceil_port" "edge.geo.cdn.test")" = 192.0.2.20 ] &&
-		[ "$(answer "$bare_port" "edge.geo.cdn.test")" = 192.0.2.20 ] && break
+		[ "$(answer "$srvonly_port" "edge.geo.cdn.test")" = 192.0.2.20 ] && break
 	sleep 0.2
 done
 
@@ -152,7 +151,7 @@ check "edge.geo.cdn.test @signpost over TCP" "$(answer "$sp_port" edge.geo.cdn.t
 	"$(head -1 "$data/ecs-checks.txt" | cut -d' ' -f2)"
 dig @127.0.0.1 -p "$sp_port" edge.geo.cdn.test A +subnet="$(head -1 "$data/ecs-checks.txt" | cut -d' ' -f1)" >"$work/dig-signpost-routed.txt"
 grep -q "CLIENT-SUBNET" "$work/dig-signpost-routed.txt" || { echo "bench-dns: signpost did not echo ECS" >&2; bad=1; }
-for port in "$ceil_port" "$bare_port"; do
+for port in "$ceil_port" "$srvonly_port"; do
 	check "edge.geo.cdn.test @$port (fixed answer)" "$(answer "$port" edge.geo.cdn.test)" 192.0.2.20
 done
 if [ "$bad" != 0 ]; then
@@ -163,7 +162,7 @@ fi
 
 # Pin every thread of every server (Knot pins its UDP workers to CPU 0 by
 # itself) and check the affinity of each thread.
-for p in "$sp_pid" "$knot_pid" "$gdnsd_pid" "$ceil_pid" "$bare_pid"; do
+for p in "${pids[@]}"; do
 	taskset -a -p -c "$server_cpu" "$p" >/dev/null
 	for t in /proc/"$p"/task/*; do
 		allowed=$(awk '/^Cpus_allowed_list:/ {print $2}' "$t/status")
@@ -179,23 +178,18 @@ hz=$(getconf CLK_TCK)
 # after the command name, which may hold spaces.
 cpu_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
 
-# Idle cost of each server over 5 s (must be < 1 % of a core).
-declare -A idle
-i0=$(cpu_ticks "$sp_pid") k0=$(cpu_ticks "$knot_pid") g0=$(cpu_ticks "$gdnsd_pid") c0=$(cpu_ticks "$ceil_pid") b0=$(cpu_ticks "$bare_pid")
-sleep 5
-idle[signpost]=$(awk -v a="$i0" -v b="$(cpu_ticks "$sp_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
-idle[knot]=$(awk -v a="$k0" -v b="$(cpu_ticks "$knot_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
-idle[gdnsd]=$(awk -v a="$g0" -v b="$(cpu_ticks "$gdnsd_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
-idle[ceiling]=$(awk -v a="$c0" -v b="$(cpu_ticks "$ceil_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
-idle[server-only]=$(awk -v a="$b0" -v b="$(cpu_ticks "$bare_pid")" -v hz="$hz" 'BEGIN {printf "%.1f", 100 * (b - a) / hz / 5}')
+# cpu_pct T0 T1 SECONDS [DECIMALS]: the ticks from T0 to T1 as a share of
+# one core over SECONDS, in per cent.
+cpu_pct() { awk -v a="$1" -v b="$2" -v hz="$hz" -v s="$3" -v d="${4:-0}" 'BEGIN {printf "%." d "f", 100 * (b - a) / hz / s}'; }
 
-# Workload table: reference, its port and pid, dnsperf input options.
-declare -A ref_of port_of pid_of args_of
-port_of[signpost]=$sp_port pid_of[signpost]=$sp_pid
-port_of[knot]=$knot_port pid_of[knot]=$knot_pid
-port_of[gdnsd]=$gdnsd_port pid_of[gdnsd]=$gdnsd_pid
-port_of[ceiling]=$ceil_port pid_of[ceiling]=$ceil_pid
-port_of[server-only]=$bare_port pid_of[server-only]=$bare_pid
+# Idle cost of each server over 5 s (must be < 1 % of a core).
+declare -A idle idle_t0
+for srv in "${!pid_of[@]}"; do idle_t0[$srv]=$(cpu_ticks "${pid_of[$srv]}"); done
+sleep 5
+for srv in "${!pid_of[@]}"; do idle[$srv]=$(cpu_pct "${idle_t0[$srv]}" "$(cpu_ticks "${pid_of[$srv]}")" 5 1); done
+
+# Workload table: reference, dnsperf input options.
+declare -A ref_of args_of
 ref_of[static]=knot args_of[static]="-d $data/queries-static.txt"
 ref_of[routed]=gdnsd args_of[routed]="-B -d $data/queries-ecs.bin"
 ref_of[mix]=knot args_of[mix]="-d $data/queries-mix.txt"
@@ -269,7 +263,7 @@ while read -r wl sq rq; do
 			-l "$lat_secs" -c 4 -q "$window" -t 1 -Q "$rate" -v >"$work/lat.txt" 2>&1
 		t1=$(cpu_ticks "${pid_of[$server]}")
 		grep '^> ' "$work/lat.txt" | awk '{print $NF}' | sort -g >"$work/lat-sorted.txt"
-		awk -v wl="$wl" -v srv="$server" -v rate="$rate" -v cpu="$(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$lat_secs" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / s}')" \
+		awk -v wl="$wl" -v srv="$server" -v rate="$rate" -v cpu="$(cpu_pct "$t0" "$t1" "$lat_secs")" \
 			'{v[NR] = $1} END {
 				if (NR == 0) { print wl, srv, rate, 0, "-", "-", cpu; exit }
 				p50 = v[int(NR * 0.50 + 0.999)]; p99 = v[int(NR * 0.99 + 0.999)]
@@ -290,7 +284,7 @@ for server in signpost gdnsd; do
 		exit 1
 	}
 	t1=$(cpu_ticks "${pid_of[$server]}")
-	echo "$server $(awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$uth_secs" 'BEGIN {printf "%.0f", 100 * (b - a) / hz / s}') $line" >>"$uth_out"
+	echo "$server $(cpu_pct "$t0" "$t1" "$uth_secs") $line" >>"$uth_out"
 done
 
 rss() { awk -v k="$2" '$1 == k ":" {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
@@ -326,6 +320,7 @@ elapsed=$(($(date +%s) - start))
 		printf "- %s (server CPU %s%%): %s%s\n", srv, cpu, $0, note
 	}' "$uth_out"
 	echo
-	echo "Peak RSS (VmHWM): signpost $(rss "$sp_pid" VmHWM) MiB, Knot $(rss "$knot_pid" VmHWM) MiB, gdnsd $(rss "$gdnsd_pid" VmHWM) MiB (current VmRSS: $(rss "$sp_pid" VmRSS) / $(rss "$knot_pid" VmRSS) / $(rss "$gdnsd_pid" VmRSS) MiB); ceiling $(rss "$ceil_pid" VmHWM) MiB, server-only $(rss "$bare_pid" VmHWM) MiB."
+	sp_pid=${pid_of[signpost]} knot_pid=${pid_of[knot]} gdnsd_pid=${pid_of[gdnsd]}
+	echo "Peak RSS (VmHWM): signpost $(rss "$sp_pid" VmHWM) MiB, Knot $(rss "$knot_pid" VmHWM) MiB, gdnsd $(rss "$gdnsd_pid" VmHWM) MiB (current VmRSS: $(rss "$sp_pid" VmRSS) / $(rss "$knot_pid" VmRSS) / $(rss "$gdnsd_pid" VmRSS) MiB); ceiling $(rss "${pid_of[ceiling]}" VmHWM) MiB, server-only $(rss "${pid_of[server-only]}" VmHWM) MiB."
 } >"$work/summary.md"
 cat "$work/summary.md"

@@ -48,8 +48,13 @@ func (r UTHResult) QPS() float64 {
 // the harness's) and waiting for the answer before the next. Worker i
 // starts at message i and steps through msgs by workers.
 func UTH(ctx context.Context, addr string, msgs []*dns.Msg, workers int, d time.Duration) (UTHResult, error) {
-	if len(msgs) == 0 || workers <= 0 || d <= 0 {
-		return UTHResult{}, errors.New("uth: no queries, workers or duration")
+	switch {
+	case len(msgs) == 0:
+		return UTHResult{}, errors.New("uth: no queries")
+	case workers <= 0:
+		return UTHResult{}, fmt.Errorf("uth: workers %d: want at least 1", workers)
+	case d <= 0:
+		return UTHResult{}, fmt.Errorf("uth: duration %v: want more than 0", d)
 	}
 	var answers, other, failures atomic.Int64
 	var first sync.Once

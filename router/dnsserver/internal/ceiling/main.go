@@ -13,6 +13,10 @@
 //     client subnet, as the router does). The gap between it and the
 //     router is what zones and routing cost; the gap between it and the
 //     peers is the server machinery's.
+//
+// Not to be confused with loadtest/internal/ceiling, the load generator's
+// reference for bench-e2e: that one answers each delivery service from a
+// map, with batched reads and writes, so it never limits the generator.
 package main
 
 import (
